@@ -1,0 +1,93 @@
+/*
+ * engine.h - the capture pipeline: sources -> filter -> decoder -> flow table.
+ *
+ * An engine reads capture files in the order given (one timeline) or live
+ * interfaces, applies the BPF filter, decodes each frame and accounts it
+ * in the flow table.  Consumers hook in twice: once per accounted packet
+ * (to look inside it, e.g. DPI) and once per flow record that ends.
+ * Every frame is counted exactly once: decoded into a flow, filtered out,
+ * or skipped under a named reason (engine_stats).
+ */
+#ifndef SEGSCOPE_ENGINE_H
+#define SEGSCOPE_ENGINE_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "capture/decode.h"
+#include "capture/flowtab.h"
+#include "capture/live.h"
+
+#define ENG_MAX_INPUTS 64
+
+typedef struct eng_cfg {
+    const char *files[ENG_MAX_INPUTS];  /* capture files, "-" = stdin */
+    int nfiles;
+    const char *ifaces[ENG_MAX_INPUTS]; /* live interfaces */
+    int nifaces;
+    const char *filter;                 /* BPF expression or NULL */
+    live_cfg live;
+    double duration_s;                  /* live: stop after this long (0 = no limit) */
+    uint64_t max_packets;               /* stop after this many packets (0 = no limit) */
+    flowtab_cfg ft;
+} eng_cfg;
+
+void eng_cfg_default(eng_cfg *cfg);
+
+typedef struct eng_hooks {
+    /* A packet accounted in flow f (from_client: its direction). */
+    void (*packet)(void *ctx, flow *f, int from_client, const pkt_meta *m,
+                   uint64_t ts_ns, uint32_t wire_len);
+    /* A flow record ended (see flowtab_export_fn). */
+    void (*flow_end)(void *ctx, flow *f);
+    void *ctx;
+} eng_hooks;
+
+typedef struct eng_stats {
+    uint64_t frames;                    /* frames read from all sources */
+    uint64_t bytes;                     /* their wire length */
+    uint64_t filtered;                  /* rejected by the BPF filter */
+    uint64_t decoded;                   /* accounted in a flow */
+    uint64_t skipped[DEC_STATUS_COUNT]; /* by decoder status (DEC_OK unused) */
+    uint64_t frag_unmatched;            /* later fragments with no flow */
+    uint64_t bad_caplen;                /* caplen > len (clamped and used) */
+    uint64_t files_read;
+    uint64_t kernel_recv, kernel_drop, if_drop; /* live: pcap_stats, summed */
+    uint64_t first_ns, last_ns;         /* time window of the data */
+} eng_stats;
+
+/* Exit codes shared by all commands (documented in segscope.1). */
+enum {
+    EXIT_OK_ = 0,
+    EXIT_RUNTIME = 1,       /* internal or resource error */
+    EXIT_USAGE = 2,         /* bad command line */
+    EXIT_INPUT = 3,         /* unreadable, malformed or unsupported input */
+    EXIT_DENIED = 4,        /* segscope check: some flows would be denied */
+    EXIT_PERM = 5,          /* live capture not permitted */
+};
+
+typedef struct eng eng;
+
+/*
+ * Open every source (so a missing or bad file is reported before any
+ * work).  NULL on failure with a one-line message "NAME: reason" in err
+ * and *code set to an exit code.
+ */
+eng *eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, size_t errlen);
+/*
+ * Run until every source ends, max_packets or duration is reached, or
+ * *stop becomes non-zero.  All flows are then flushed through the hook.
+ * Returns 0, or an exit code with "NAME: reason" in err when a source
+ * failed midway (flows read before the failure are still flushed).
+ */
+int eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen);
+const eng_stats *eng_get_stats(const eng *e);
+const flowtab_stats *eng_flow_stats(const eng *e);
+/* Print every counter, one per line ("--stats"). */
+void eng_print_stats(const eng *e, FILE *out);
+/* Print the one-line summary. */
+void eng_print_summary(const eng *e, FILE *out);
+void eng_free(eng *e);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * check_main.c - runs every unit-test suite.
+ * One suite: CK_RUN_SUITE=decode; debug: CK_FORK=no gdb tests/check_segscope
+ */
+#include <stdlib.h>
+
+#include "tests/suites.h"
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(suite_decode());
+    srunner_add_suite(sr, suite_pcapfile());
+    srunner_add_suite(sr, suite_flowtab());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,8 @@
+/* suites.h - one Check suite per module, gathered by check_main.c. */
+#ifndef SEGSCOPE_SUITES_H
+#define SEGSCOPE_SUITES_H
+#include <check.h>
+Suite *suite_decode(void);
+Suite *suite_pcapfile(void);
+Suite *suite_flowtab(void);
+#endif
