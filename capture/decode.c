@@ -803,7 +803,7 @@ static dec_status
 dec_ieee80211(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
-    uint8_t fc0, fc1, a[4][6];
+    uint8_t fc0, fc1, t, a[4][6];
     uint16_t seq, qos = 0;
     int ds, da, sa;
 
@@ -811,8 +811,18 @@ dec_ieee80211(dec_state *s, rd_t *r)
         !rd_copy(r, a[0], 6) || !rd_copy(r, a[1], 6) ||
         !rd_copy(r, a[2], 6) || !rd_le16(r, &seq))
         return DEC_TRUNC_LINK;
-    if (((fc0 >> 2) & 3) != 2 || (fc0 & 3) != 0)
-        return DEC_NOT_IP;          /* management, control */
+    /*
+     * Cisco access points send the frame control byte-swapped (tshark's
+     * CAPWAP "swap frame control" is on by default).  Take whichever
+     * order makes a version 0 data frame, the swapped one if both do.
+     */
+    if ((fc1 & 0x0f) == 0x08 || (fc0 & 0x0f) != 0x08) {
+        t = fc0;
+        fc0 = fc1;
+        fc1 = t;
+    }
+    if ((fc0 & 0x0f) != 0x08)
+        return DEC_NOT_IP;          /* management, control, bad version */
     if ((fc0 & 0x40) || (fc1 & 0x40) || (seq & 0x0f))
         return DEC_NOT_IP;          /* null data, encrypted, fragment */
     ds = fc1 & 3;
