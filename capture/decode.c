@@ -798,18 +798,20 @@ dec_teredo(dec_state *s, rd_t *r, size_t wire)
  *
  * FC byte 0: subtype(4) type(2) version(2); byte 1: flags, ToDS 0x01,
  * FromDS 0x02, Protected 0x40, Order 0x80.  DA/SA depend on ToDS/FromDS.
+ * A non-first fragment (tshark decodes some anyway) fails the LLC test.
  */
 static dec_status
 dec_ieee80211(dec_state *s, rd_t *r)
 {
+    static const int dst_of[4] = { 0, 2, 0, 2 }, src_of[4] = { 1, 1, 2, 3 };
     pkt_meta *m = s->m;
     uint8_t fc0, fc1, t, a[4][6];
-    uint16_t seq, qos = 0;
-    int ds, da, sa;
+    uint16_t qos = 0;
+    int ds;
 
     if (!rd_u8(r, &fc0) || !rd_u8(r, &fc1) || !rd_skip(r, 2) ||
         !rd_copy(r, a[0], 6) || !rd_copy(r, a[1], 6) ||
-        !rd_copy(r, a[2], 6) || !rd_le16(r, &seq))
+        !rd_copy(r, a[2], 6) || !rd_skip(r, 2))
         return DEC_TRUNC_LINK;
     /*
      * Cisco access points send the frame control byte-swapped (tshark's
@@ -823,8 +825,8 @@ dec_ieee80211(dec_state *s, rd_t *r)
     }
     if ((fc0 & 0x0f) != 0x08)
         return DEC_NOT_IP;          /* management, control, bad version */
-    if ((fc0 & 0x40) || (fc1 & 0x40) || (seq & 0x0f))
-        return DEC_NOT_IP;          /* null data, encrypted, fragment */
+    if ((fc0 & 0x40) || (fc1 & 0x40))
+        return DEC_NOT_IP;          /* null data, encrypted */
     ds = fc1 & 3;
     if (ds == 3 && !rd_copy(r, a[3], 6))
         return DEC_TRUNC_LINK;
@@ -836,11 +838,8 @@ dec_ieee80211(dec_state *s, rd_t *r)
         if ((fc1 & 0x80) && !rd_skip(r, 4))
             return DEC_TRUNC_LINK;
     }
-    static const int dst_of[4] = { 0, 2, 0, 2 }, src_of[4] = { 1, 1, 2, 3 };
-    da = dst_of[ds];
-    sa = src_of[ds];
-    memcpy(m->dst_mac, a[da], 6);
-    memcpy(m->src_mac, a[sa], 6);
+    memcpy(m->dst_mac, a[dst_of[ds]], 6);   /* DA/SA by ToDS/FromDS */
+    memcpy(m->src_mac, a[src_of[ds]], 6);
     m->has_mac = 1;
     return dec_llc(s, r);
 }
@@ -1118,12 +1117,31 @@ dec_ipip(dec_state *s, rd_t *r, int inner_v4)
     return dec_inner_done(m, &outer, st);
 }
 
+/*
+ * Forget the transport fields of an outer layer: an IP header inside a
+ * UDP tunnel must not inherit the tunnel's ports, flags or payload when
+ * its own L4 has none (ICMP errors, ESP, later fragments...).
+ */
+static void
+dec_l4_reset(pkt_meta *m)
+{
+    m->sport = m->dport = 0;
+    m->has_ports = 0;
+    m->tcp_flags = 0;
+    m->icmp_type = m->icmp_code = 0;
+    m->l4 = NULL;
+    m->l4_len = 0;
+    m->payload = NULL;
+    m->payload_len = 0;
+}
+
 /* The IP payload r, of protocol proto: a transport or a tunnel. */
 static dec_status
 dec_l4(dec_state *s, rd_t *r, uint8_t proto)
 {
     pkt_meta *m = s->m;
 
+    dec_l4_reset(m);
     m->proto = proto;
     m->l4 = rd_ptr(r);
     m->l4_len = rd_left(r);
@@ -1218,9 +1236,8 @@ dec_ipv4(dec_state *s, rd_t *r)
         return DEC_TRUNC_IP;        /* cannot happen: len <= cap */
     if ((frag & 0x1fff) != 0) {
         m->frag = DEC_FRAG_LATER;
+        dec_l4_reset(m);
         m->proto = proto;
-        m->l4 = NULL;
-        m->l4_len = 0;
         return DEC_OK;
     }
     if (frag & 0x2000)
@@ -1314,9 +1331,8 @@ dec_ipv6(dec_state *s, rd_t *r)
             nh = nnh;
             if ((fo >> 3) != 0) {
                 m->frag = DEC_FRAG_LATER;
+                dec_l4_reset(m);
                 m->proto = nh;
-                m->l4 = NULL;
-                m->l4_len = 0;
                 return DEC_OK;
             }
             if (fo & 1)

@@ -1,14 +1,66 @@
 /*
  * engine.c - the capture pipeline (see engine.h).
+ *
+ * How it works: the calling thread reads frames from the sources in
+ * order, applies the filter and decodes each frame.  With one worker it
+ * then accounts the frame in the flow table and calls the hooks right
+ * away.  With several, it appends the frame to the current batch of the
+ * worker its flow hashes to; full batches go to that worker's queue (a
+ * mutex and condition variable per batch, not per packet), and the worker
+ * decodes the frame again (decoding is pure and cheap), accounts it in
+ * its own flow table and calls the hooks with its own context.  A fixed
+ * pool of batches gives back-pressure: a reader that gets ahead of the
+ * workers waits for a batch to come back.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture/engine.h"
 #include "capture/pcapfile.h"
+
+#define BATCH_PKTS 512
+#define BATCH_BYTES (1u << 20)          /* >= PF_MAX_CAPLEN */
+#define BATCHES_PER_WORKER 4
+
+/* One frame in a batch; its bytes are at data + off. */
+typedef struct batch_pkt {
+    uint64_t ts_ns;
+    uint32_t caplen, len, off;
+    int linktype;
+} batch_pkt;
+
+/* Frames on their way from the reader to one worker. */
+typedef struct batch {
+    struct batch *next;
+    int n;                              /* frames in pk[] */
+    int end;                            /* no more batches after this one */
+    size_t used;                        /* bytes of data[] used */
+    batch_pkt pk[BATCH_PKTS];
+    uint8_t data[BATCH_BYTES];
+} batch;
+
+/* One worker: a flow table and the consumer's context. */
+typedef struct worker {
+    struct eng *e;
+    int id;
+    flowtab *ft;
+    void *ctx;                          /* hook context */
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch *qhead, *qtail;               /* queued batches */
+    batch *fill;                        /* batch the reader is filling */
+    uint64_t decoded, frag_unmatched;
+} worker;
 
 struct eng {
     eng_cfg cfg;
@@ -16,9 +68,17 @@ struct eng {
     pf_file *files[ENG_MAX_INPUTS];
     live *ifaces[ENG_MAX_INPUTS];
     capfilter *bpf;
-    flowtab *ft;
+    int nw;                             /* workers */
+    worker w[ENG_MAX_THREADS];
+    pthread_mutex_t pool_mu;            /* free batches */
+    pthread_cond_t pool_cv;
+    batch *pool;
     eng_stats st;
-    uint64_t bpf_unusable;          /* packets whose link type the filter can't compile for */
+    flowtab_stats ftsum;
+    uint64_t bpf_unusable;
+    uint64_t t_start, t_last_progress;  /* monotonic ns */
+    uint64_t total_bytes;               /* of all files, 0 if unknown */
+    int progress_shown;
 };
 
 void
@@ -27,14 +87,23 @@ eng_cfg_default(eng_cfg *cfg)
     memset(cfg, 0, sizeof(*cfg));
     live_cfg_default(&cfg->live);
     flowtab_cfg_default(&cfg->ft);
+    cfg->threads = 1;
+}
+
+static uint64_t
+mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void
 on_flow_end(void *ctx, flow *f)
 {
-    eng *e = ctx;
-    if (e->hooks.flow_end)
-        e->hooks.flow_end(e->hooks.ctx, f);
+    worker *w = ctx;
+    if (w->e->hooks.flow_end)
+        w->e->hooks.flow_end(w->ctx, f);
 }
 
 eng *
@@ -50,6 +119,11 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
     e->cfg = *cfg;
     if (hooks)
         e->hooks = *hooks;
+    e->nw = cfg->threads < 1 ? 1 : cfg->threads > ENG_MAX_THREADS ? ENG_MAX_THREADS : cfg->threads;
+    if (!e->hooks.worker_ctx)
+        e->nw = 1;
+    pthread_mutex_init(&e->pool_mu, NULL);
+    pthread_cond_init(&e->pool_cv, NULL);
     if (cfg->filter && cfg->filter[0]) {
         e->bpf = capfilter_create(cfg->filter);
         if (!e->bpf) {
@@ -65,6 +139,11 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
             *code = EXIT_INPUT;
             goto fail;
         }
+        int64_t sz = pf_size(e->files[i]);
+        if (sz > 0 && (i == 0 || e->total_bytes))
+            e->total_bytes += (uint64_t)sz;
+        else
+            e->total_bytes = 0;
         int lt = pf_linktype(e->files[i]);
         if (lt >= 0 && !dec_link_supported(lt)) {
             snprintf(err, errlen, "%s: unsupported link type %d (%s)", name, lt, dec_link_name(lt));
@@ -88,10 +167,31 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
             goto fail;
         }
     }
-    e->ft = flowtab_create(&cfg->ft, on_flow_end, e);
-    if (!e->ft) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
+    for (int i = 0; i < e->nw; i++) {
+        worker *w = &e->w[i];
+        w->e = e;
+        w->id = i;
+        w->ctx = e->hooks.worker_ctx ? e->hooks.worker_ctx(e->hooks.ctx, i, e->nw) : e->hooks.ctx;
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->cv, NULL);
+        flowtab_cfg fc = cfg->ft;       /* the flow budget is shared by the workers */
+        fc.max_flows = cfg->ft.max_flows / (uint64_t)e->nw ? cfg->ft.max_flows / (uint64_t)e->nw : 1;
+        w->ft = flowtab_create(&fc, on_flow_end, w);
+        if (!w->ft) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+    if (e->nw > 1) {
+        for (int i = 0; i < e->nw * BATCHES_PER_WORKER; i++) {
+            batch *b = malloc(sizeof(*b));
+            if (!b) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            b->next = e->pool;
+            e->pool = b;
+        }
     }
     return e;
 fail:
@@ -109,11 +209,163 @@ eng_free(eng *e)
         live_close(e->ifaces[i]);
     }
     capfilter_free(e->bpf);
-    flowtab_free(e->ft);
+    for (int i = 0; i < e->nw; i++) {
+        worker *w = &e->w[i];
+        flowtab_free(w->ft);
+        free(w->fill);
+        while (w->qhead) {
+            batch *b = w->qhead;
+            w->qhead = b->next;
+            free(b);
+        }
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+    }
+    while (e->pool) {
+        batch *b = e->pool;
+        e->pool = b->next;
+        free(b);
+    }
+    pthread_mutex_destroy(&e->pool_mu);
+    pthread_cond_destroy(&e->pool_cv);
     free(e);
 }
 
-/* Account one frame. */
+/* Account one decoded frame in worker w. */
+static void
+worker_account(worker *w, const pkt_meta *m, uint64_t ts_ns, uint32_t len)
+{
+    int from_client;
+    flow *f = flowtab_packet(w->ft, m, ts_ns, len, &from_client);
+    if (!f) {
+        w->frag_unmatched++;
+        return;
+    }
+    w->decoded++;
+    if (w->e->hooks.packet)
+        w->e->hooks.packet(w->ctx, f, from_client, m, ts_ns, len);
+}
+
+/* Symmetric hash of (addresses, protocol): both directions and every
+   fragment of a flow go to the same worker. */
+static unsigned
+worker_of(const eng *e, const pkt_meta *m)
+{
+    uint64_t x = 0, y = 0, a, b;
+    for (int i = 0; i < 16; i += 8) {
+        memcpy(&a, m->src + i, 8);
+        memcpy(&b, m->dst + i, 8);
+        x ^= a + b;
+        y ^= a ^ b;
+    }
+    uint64_t h = (x * 0x9E3779B97F4A7C15ULL) ^ (y * 0xC2B2AE3D27D4EB4FULL) ^ m->proto;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return (unsigned)(h % (uint64_t)e->nw);
+}
+
+static batch *
+pool_get(eng *e)
+{
+    pthread_mutex_lock(&e->pool_mu);
+    while (!e->pool)
+        pthread_cond_wait(&e->pool_cv, &e->pool_mu);
+    batch *b = e->pool;
+    e->pool = b->next;
+    pthread_mutex_unlock(&e->pool_mu);
+    b->next = NULL;
+    b->n = 0;
+    b->end = 0;
+    b->used = 0;
+    return b;
+}
+
+static void
+pool_put(eng *e, batch *b)
+{
+    pthread_mutex_lock(&e->pool_mu);
+    b->next = e->pool;
+    e->pool = b;
+    pthread_cond_signal(&e->pool_cv);
+    pthread_mutex_unlock(&e->pool_mu);
+}
+
+static void
+worker_push(worker *w, batch *b)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->qtail)
+        w->qtail->next = b;
+    else
+        w->qhead = b;
+    w->qtail = b;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *
+worker_main(void *arg)
+{
+    worker *w = arg;
+    eng *e = w->e;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->qhead) {
+            struct timespec dl;
+            clock_gettime(CLOCK_REALTIME, &dl);
+            dl.tv_sec += 1;
+            if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) == ETIMEDOUT && e->cfg.nifaces) {
+                /* Idle live capture: expire flows by wall-clock time. */
+                pthread_mutex_unlock(&w->mu);
+                flowtab_expire(w->ft, (uint64_t)dl.tv_sec * 1000000000ULL);
+                pthread_mutex_lock(&w->mu);
+            }
+        }
+        batch *b = w->qhead;
+        w->qhead = b->next;
+        if (!w->qhead)
+            w->qtail = NULL;
+        pthread_mutex_unlock(&w->mu);
+
+        for (int i = 0; i < b->n; i++) {
+            const batch_pkt *p = &b->pk[i];
+            pkt_meta m;
+            if (dec_packet(p->linktype, b->data + p->off, p->caplen, &m) == DEC_OK)
+                worker_account(w, &m, p->ts_ns, p->len);
+        }
+        int end = b->end;
+        pool_put(e, b);
+        if (end)
+            break;
+    }
+    flowtab_flush(w->ft);
+    return NULL;
+}
+
+/* Queue a decoded frame for its worker. */
+static void
+eng_dispatch(eng *e, const pf_packet *p, uint32_t caplen, const pkt_meta *m)
+{
+    worker *w = &e->w[worker_of(e, m)];
+    batch *b = w->fill;
+    if (b && (b->n == BATCH_PKTS || BATCH_BYTES - b->used < caplen)) {
+        worker_push(w, b);
+        b = w->fill = NULL;
+    }
+    if (!b)
+        b = w->fill = pool_get(e);
+    batch_pkt *bp = &b->pk[b->n++];
+    bp->ts_ns = p->ts_ns;
+    bp->caplen = caplen;
+    bp->len = p->len;
+    bp->linktype = p->linktype;
+    bp->off = (uint32_t)b->used;
+    memcpy(b->data + b->used, p->data, caplen);
+    b->used += caplen;
+}
+
+/* Read one frame: count, filter, decode, account or dispatch. */
 static void
 eng_frame(eng *e, const pf_packet *p)
 {
@@ -124,19 +376,22 @@ eng_frame(eng *e, const pf_packet *p)
         st->first_ns = p->ts_ns;
     if (p->ts_ns > st->last_ns)
         st->last_ns = p->ts_ns;
+    if (!dec_link_supported(p->linktype)) {
+        st->skipped[DEC_UNSUPPORTED_LINK]++;
+        return;
+    }
     if (e->bpf) {
         int r = capfilter_match(e->bpf, p);
-        if (r == 0) {
+        if (r <= 0) {
             st->filtered++;
-            return;
-        }
-        if (r < 0) {
-            st->filtered++;
-            e->bpf_unusable++;
+            if (r < 0)
+                e->bpf_unusable++;
             return;
         }
     }
     uint32_t caplen = p->caplen;
+    if (caplen > BATCH_BYTES)
+        caplen = BATCH_BYTES;
     if (caplen > p->len && p->len > 0)
         st->bad_caplen++;
     pkt_meta m;
@@ -145,24 +400,80 @@ eng_frame(eng *e, const pf_packet *p)
         st->skipped[ds]++;
         return;
     }
-    int from_client;
-    flow *f = flowtab_packet(e->ft, &m, p->ts_ns, p->len, &from_client);
-    if (!f) {
-        st->frag_unmatched++;
-        return;
-    }
-    st->decoded++;
-    if (e->hooks.packet)
-        e->hooks.packet(e->hooks.ctx, f, from_client, &m, p->ts_ns, p->len);
+    if (e->nw == 1)
+        worker_account(&e->w[0], &m, p->ts_ns, p->len);
+    else
+        eng_dispatch(e, p, caplen, &m);
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+static uint64_t
+files_offset(const eng *e)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < e->cfg.nfiles; i++)
+        if (e->files[i])
+            n += pf_offset(e->files[i]);
+    return n;
 }
 
 static uint64_t
-mono_ns(void)
+flows_now(const eng *e)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    uint64_t n = 0;
+    for (int i = 0; i < e->nw; i++)
+        n += flowtab_get_stats(e->w[i].ft)->active;   /* racy read, display only */
+    return n;
 }
+
+static void
+eng_progress(eng *e, int final)
+{
+    uint64_t now = mono_ns();
+    if (!final && now - e->t_last_progress < 1000000000ULL)
+        return;
+    static uint64_t last_frames, last_bytes, last_t;
+    double dt = last_t ? (double)(now - last_t) / 1e9 : (double)(now - e->t_start) / 1e9;
+    if (dt <= 0)
+        dt = 1e-9;
+    double pps = (double)(e->st.frames - last_frames) / dt;
+    double mbps = (double)(e->st.bytes - last_bytes) * 8 / dt / 1e6;
+    last_frames = e->st.frames;
+    last_bytes = e->st.bytes;
+    last_t = now;
+    e->t_last_progress = now;
+    char extra[128] = "";
+    if (e->hooks.status)
+        e->hooks.status(e->hooks.ctx, extra, sizeof(extra));
+    fprintf(stderr, "\r\033[K");
+    if (e->cfg.nfiles && e->total_bytes) {
+        uint64_t off = files_offset(e);
+        double frac = (double)off / (double)e->total_bytes;
+        double el = (double)(now - e->t_start) / 1e9;
+        double eta = frac > 0.001 ? el / frac - el : 0;
+        fprintf(stderr, "segscope: %3.0f%% %.1f/%.1f MB  %.0fk pkt/s  flows %llu  ETA %d:%02d",
+                frac * 100, off / 1e6, e->total_bytes / 1e6, pps / 1e3,
+                (unsigned long long)flows_now(e), (int)eta / 60, (int)eta % 60);
+    } else {
+        uint64_t drops = 0;
+        for (int i = 0; i < e->cfg.nifaces; i++) {
+            uint64_t r, d, f;
+            if (live_stats(e->ifaces[i], &r, &d, &f) == 0)
+                drops += d + f;
+        }
+        fprintf(stderr, "segscope: %llu pkts  %.0f pkt/s  %.1f Mbit/s  drops %llu  flows %llu",
+                (unsigned long long)e->st.frames, pps, mbps, (unsigned long long)drops,
+                (unsigned long long)flows_now(e));
+    }
+    if (extra[0])
+        fprintf(stderr, "  %s", extra);
+    if (final)
+        fprintf(stderr, "\r\033[K");
+    e->progress_shown = 1;
+}
+
+/* ---- sources ------------------------------------------------------------ */
 
 static int
 run_files(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
@@ -174,16 +485,12 @@ run_files(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
         pf_packet p;
         int rc;
         while ((rc = pf_next(f, &p, why, sizeof(why))) == 1) {
-            if (!dec_link_supported(p.linktype)) {
-                e->st.frames++;
-                e->st.bytes += p.len;
-                e->st.skipped[DEC_UNSUPPORTED_LINK]++;
-                continue;
-            }
             eng_frame(e, &p);
             if ((stop && *stop) ||
                 (e->cfg.max_packets && e->st.frames >= e->cfg.max_packets))
                 return 0;
+            if (e->cfg.progress && (e->st.frames & 4095) == 0)
+                eng_progress(e, 0);
         }
         e->st.files_read++;
         if (rc < 0) {
@@ -207,10 +514,11 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             break;
         if (limit && mono_ns() - t0 >= limit)
             break;
+        if (e->cfg.progress)
+            eng_progress(e, 0);
         int any = 0;
         for (int i = 0; i < n; i++) {
-            /* Drain what is there, at most a batch per interface. */
-            for (int k = 0; k < 256; k++) {
+            for (int k = 0; k < 256; k++) {     /* a batch per interface per round */
                 pf_packet p;
                 int rc = live_next(e->ifaces[i], &p, why, sizeof(why));
                 if (rc == 0)
@@ -226,10 +534,11 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             }
         }
         if (!any) {
-            /* Idle: let the flow table expire by wall-clock time too. */
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            flowtab_expire(e->ft, (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
+            if (e->nw == 1) {
+                struct timespec now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                flowtab_expire(e->w[0].ft, (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
+            }
             if (n > 1) {
                 int m = 0;
                 for (int i = 0; i < n; i++) {
@@ -248,14 +557,58 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
     return 0;
 }
 
+/* As root with live interfaces open: become drop_user (default nobody). */
+static int
+drop_privileges(eng *e, char *err, size_t errlen)
+{
+    const char *user = e->cfg.drop_user ? e->cfg.drop_user : "nobody";
+    if (!e->cfg.nifaces || geteuid() != 0 || !user[0])
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "--user: no such user '%s'", user);
+        return EXIT_USAGE;
+    }
+    if (e->cfg.own_dir && chown(e->cfg.own_dir, pw->pw_uid, pw->pw_gid) != 0) {
+        snprintf(err, errlen, "%s: cannot hand to user %s: %s", e->cfg.own_dir, user, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "cannot become user %s: %s", user, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (setuid(0) == 0) {
+        snprintf(err, errlen, "privileges could not be dropped");
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
 int
 eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
-    int rc = 0;
-    if (e->cfg.nfiles)
+    int rc = drop_privileges(e, err, errlen);
+    if (rc)
+        return rc;
+    e->t_start = mono_ns();
+    if (e->nw > 1) {
+        for (int i = 0; i < e->nw; i++) {
+            if (pthread_create(&e->w[i].th, NULL, worker_main, &e->w[i]) != 0) {
+                snprintf(err, errlen, "cannot start worker thread: %s", strerror(errno));
+                e->nw = i;              /* the others never started */
+                rc = EXIT_RUNTIME;
+                break;
+            }
+            e->w[i].started = 1;
+        }
+    }
+    if (rc == 0 && e->cfg.nfiles)
         rc = run_files(e, stop, err, errlen);
     if (rc == 0 && e->cfg.nifaces)
         rc = run_live(e, stop, err, errlen);
+    if (e->cfg.progress && e->progress_shown)
+        eng_progress(e, 1);
     for (int i = 0; i < e->cfg.nifaces; i++) {
         uint64_t r, d, f;
         if (e->ifaces[i] && live_stats(e->ifaces[i], &r, &d, &f) == 0) {
@@ -264,7 +617,27 @@ eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             e->st.if_drop += f;
         }
     }
-    flowtab_flush(e->ft);
+    if (e->nw > 1) {
+        for (int i = 0; i < e->nw; i++) {
+            worker *w = &e->w[i];
+            if (!w->started)
+                continue;
+            batch *b = w->fill ? w->fill : pool_get(e);
+            w->fill = NULL;
+            b->end = 1;
+            worker_push(w, b);
+        }
+        for (int i = 0; i < e->nw; i++)
+            if (e->w[i].started)
+                pthread_join(e->w[i].th, NULL);
+    } else {
+        flowtab_flush(e->w[0].ft);
+    }
+    for (int i = 0; i < e->nw; i++) {
+        e->st.decoded += e->w[i].decoded;
+        e->st.frag_unmatched += e->w[i].frag_unmatched;
+        e->w[i].decoded = e->w[i].frag_unmatched = 0;
+    }
     return rc;
 }
 
@@ -274,10 +647,28 @@ eng_get_stats(const eng *e)
     return &e->st;
 }
 
+int
+eng_threads(const eng *e)
+{
+    return e->nw;
+}
+
 const flowtab_stats *
 eng_flow_stats(const eng *e)
 {
-    return flowtab_get_stats(e->ft);
+    eng *m = (eng *)e;                  /* the sum is a cache */
+    memset(&m->ftsum, 0, sizeof(m->ftsum));
+    for (int i = 0; i < e->nw; i++) {
+        const flowtab_stats *s = flowtab_get_stats(e->w[i].ft);
+        m->ftsum.created += s->created;
+        m->ftsum.active += s->active;
+        m->ftsum.peak += s->peak;
+        for (int k = 0; k < 5; k++)
+            m->ftsum.ended[k] += s->ended[k];
+        m->ftsum.frag_matched += s->frag_matched;
+        m->ftsum.frag_unmatched += s->frag_unmatched;
+    }
+    return &m->ftsum;
 }
 
 static uint64_t
@@ -293,7 +684,7 @@ void
 eng_print_stats(const eng *e, FILE *out)
 {
     const eng_stats *st = &e->st;
-    const flowtab_stats *fs = flowtab_get_stats(e->ft);
+    const flowtab_stats *fs = eng_flow_stats(e);
     fprintf(out, "frames_read %llu\n", (unsigned long long)st->frames);
     fprintf(out, "bytes_read %llu\n", (unsigned long long)st->bytes);
     fprintf(out, "frames_filtered %llu\n", (unsigned long long)st->filtered);
@@ -304,6 +695,14 @@ eng_print_stats(const eng *e, FILE *out)
                 (unsigned long long)st->skipped[i]);
     fprintf(out, "skipped_fragment_unmatched %llu\n", (unsigned long long)st->frag_unmatched);
     fprintf(out, "caplen_over_len %llu\n", (unsigned long long)st->bad_caplen);
+    uint64_t oversnap = 0, skipped_blocks = 0;
+    for (int i = 0; i < e->cfg.nfiles; i++)
+        if (e->files[i]) {
+            oversnap += pf_oversnap_records(e->files[i]);
+            skipped_blocks += pf_skipped_blocks(e->files[i]);
+        }
+    fprintf(out, "records_over_snaplen %llu\n", (unsigned long long)oversnap);
+    fprintf(out, "pcapng_blocks_skipped %llu\n", (unsigned long long)skipped_blocks);
     fprintf(out, "filter_unusable_linktype %llu\n", (unsigned long long)e->bpf_unusable);
     fprintf(out, "fragments_matched %llu\n", (unsigned long long)fs->frag_matched);
     fprintf(out, "flows_created %llu\n", (unsigned long long)fs->created);
@@ -311,6 +710,7 @@ eng_print_stats(const eng *e, FILE *out)
     for (int i = 0; i < 5; i++)
         fprintf(out, "flows_ended_%s %llu\n", flow_end_name(i), (unsigned long long)fs->ended[i]);
     fprintf(out, "flow_record_bytes %zu\n", flowtab_record_size());
+    fprintf(out, "threads %d\n", e->nw);
     if (e->cfg.nifaces) {
         fprintf(out, "kernel_received %llu\n", (unsigned long long)st->kernel_recv);
         fprintf(out, "kernel_dropped %llu\n", (unsigned long long)st->kernel_drop);
@@ -322,7 +722,7 @@ void
 eng_print_summary(const eng *e, FILE *out)
 {
     const eng_stats *st = &e->st;
-    const flowtab_stats *fs = flowtab_get_stats(e->ft);
+    const flowtab_stats *fs = eng_flow_stats(e);
     fprintf(out, "segscope: %llu frames read, %llu decoded, %llu filtered, %llu skipped",
             (unsigned long long)st->frames, (unsigned long long)st->decoded,
             (unsigned long long)st->filtered, (unsigned long long)skipped_total(st));

@@ -7,6 +7,14 @@
  * (to look inside it, e.g. DPI) and once per flow record that ends.
  * Every frame is counted exactly once: decoded into a flow, filtered out,
  * or skipped under a named reason (engine_stats).
+ *
+ * Threads: with cfg.threads = N > 1 the calling thread reads and decodes
+ * frames and hands them, in batches, to N workers chosen by a symmetric
+ * hash of (addresses, protocol) -- not ports, so that later IP fragments,
+ * which have none, reach the worker holding their flow.  Each worker has
+ * its own flow table and its own hook context (hooks.worker_ctx), so the
+ * per-packet path takes no lock; consumers merge their per-worker results
+ * after eng_run().  Without hooks.worker_ctx the engine runs one worker.
  */
 #ifndef SEGSCOPE_ENGINE_H
 #define SEGSCOPE_ENGINE_H
@@ -21,6 +29,8 @@
 
 #define ENG_MAX_INPUTS 64
 
+#define ENG_MAX_THREADS 64
+
 typedef struct eng_cfg {
     const char *files[ENG_MAX_INPUTS];  /* capture files, "-" = stdin */
     int nfiles;
@@ -31,17 +41,29 @@ typedef struct eng_cfg {
     double duration_s;                  /* live: stop after this long (0 = no limit) */
     uint64_t max_packets;               /* stop after this many packets (0 = no limit) */
     flowtab_cfg ft;
+    int threads;                        /* workers (default 1) */
+    int progress;                       /* status line on stderr every second */
+    const char *drop_user;              /* live, as root: user to become when eng_run
+                                           starts (NULL: "nobody"; "" = stay root) */
+    const char *own_dir;                /* directory handed to drop_user first (the DB) */
 } eng_cfg;
 
 void eng_cfg_default(eng_cfg *cfg);
 
 typedef struct eng_hooks {
-    /* A packet accounted in flow f (from_client: its direction). */
+    /* A packet accounted in flow f (from_client: its direction). ctx is the
+       worker's context (see worker_ctx). */
     void (*packet)(void *ctx, flow *f, int from_client, const pkt_meta *m,
                    uint64_t ts_ns, uint32_t wire_len);
     /* A flow record ended (see flowtab_export_fn). */
     void (*flow_end)(void *ctx, flow *f);
     void *ctx;
+    /* Optional: the context of worker i (0 <= i < n), called once per worker
+       before any packet.  Needed for threads > 1; the hooks of worker i then
+       run on that worker's thread only. */
+    void *(*worker_ctx)(void *ctx, int i, int n);
+    /* Optional: extra text for the progress line (e.g. "db writes 12"). */
+    void (*status)(void *ctx, char *buf, size_t len);
 } eng_hooks;
 
 typedef struct eng_stats {
@@ -83,7 +105,10 @@ eng *eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err
  */
 int eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen);
 const eng_stats *eng_get_stats(const eng *e);
+/* Flow table counters, summed over the workers. */
 const flowtab_stats *eng_flow_stats(const eng *e);
+/* Workers actually used. */
+int eng_threads(const eng *e);
 /* Print every counter, one per line ("--stats"). */
 void eng_print_stats(const eng *e, FILE *out);
 /* Print the one-line summary. */

@@ -446,6 +446,8 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
         f->last_ns = ts_ns;
         d->frag_pkts++;
         d->frag_bytes += wire_len;
+        d->payload_bytes += m->payload_len;
+        d->ip_bytes += m->l3_len;
         lru_unlink(t, f);
         lru_push(t, f, class_of(f));
         *from_client = fc;
@@ -491,6 +493,8 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
     f->last_ns = ts_ns;
     int fc = (f->client_is_b == 0) == (src_is_a != 0);
     dir_add(&f->d[fc ? 0 : 1], ts_ns, wire_len, m->proto == 6 ? m->tcp_flags : 0);
+    f->d[fc ? 0 : 1].payload_bytes += m->payload_len;
+    f->d[fc ? 0 : 1].ip_bytes += m->l3_len;
     if (m->proto == 6) {
         if (m->tcp_flags & 0x01)
             f->fin_mask |= (uint8_t)(fc ? 1 : 2);
@@ -537,7 +541,8 @@ flowtab_flush(flowtab *t)
     for (int c = 0; c < CLS_COUNT; c++)
         for (flow *f = t->head[c]; f; f = f->next)
             v[i++] = f;
-    qsort(v, i, sizeof(*v), seq_cmp);
+    if (i > 1)                  /* qsort(NULL, 0, ...) is undefined */
+        qsort(v, i, sizeof(*v), seq_cmp);
     for (size_t j = 0; j < i; j++)
         flow_end(t, v[j], FLOW_END_EOF);
     free(v);

@@ -55,6 +55,8 @@ typedef struct flow_dir {
     uint64_t frag_bytes;
     uint64_t first_ns, last_ns; /* first and last packet, in arrival order */
     uint8_t tcp_flags;          /* OR of TCP flags seen */
+    uint64_t payload_bytes;     /* L4 payload bytes as captured (pkt_meta payload_len) */
+    uint64_t ip_bytes;          /* IP packet bytes as captured (pkt_meta l3_len) */
 } flow_dir;
 
 enum flow_origin {              /* how the client end was chosen */

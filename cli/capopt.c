@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -76,6 +77,9 @@ set_timeout(uint64_t *dst, const char *name, const char *arg)
     *dst = (uint64_t)(d * 1e9);
     return 1;
 }
+
+/* --no-progress given: do not turn progress on for a terminal. */
+static int progress_set;
 
 int
 capopt_handle(eng_cfg *cfg, int opt, const char *arg)
@@ -149,6 +153,24 @@ capopt_handle(eng_cfg *cfg, int opt, const char *arg)
     case CAPOPT_NO_VNI_KEY:
         cfg->ft.key_vni = 0;
         return 1;
+    case CAPOPT_THREADS:
+        if (cli_parse_u64(arg, &n) < 0 || n < 1 || n > ENG_MAX_THREADS) {
+            cli_err("--threads: '%s' must be 1..%d", arg, ENG_MAX_THREADS);
+            return -1;
+        }
+        cfg->threads = (int)n;
+        return 1;
+    case CAPOPT_PROGRESS:
+        cfg->progress = 1;
+        progress_set = 1;
+        return 1;
+    case CAPOPT_NO_PROGRESS:
+        cfg->progress = 0;
+        progress_set = 1;
+        return 1;
+    case CAPOPT_USER:
+        cfg->drop_user = strcmp(arg, "root") == 0 ? "" : arg;
+        return 1;
     default:
         return 0;
     }
@@ -161,6 +183,8 @@ capopt_finish(eng_cfg *cfg)
         cli_err("no input: give -r FILE or -i IFACE (see --help)");
         return -1;
     }
+    if (!progress_set && isatty(STDERR_FILENO))
+        cfg->progress = 1;
     int stdin_seen = 0;
     for (int i = 0; i < cfg->nfiles; i++)
         if (strcmp(cfg->files[i], "-") == 0 && stdin_seen++) {

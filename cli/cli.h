@@ -23,6 +23,11 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 extern const cli_cmd cmd_flows;
+extern const cli_cmd cmd_idents;
+extern const cli_cmd cmd_capture;
+extern const cli_cmd cmd_hosts;
+extern const cli_cmd cmd_edges;
+extern const cli_cmd cmd_stats;
 
 /* Set by SIGINT/SIGTERM; commands stop reading when it is non-zero. */
 extern volatile sig_atomic_t cli_stop;
@@ -36,7 +41,8 @@ enum {
     CAPOPT_FIRST = 1000,
     CAPOPT_SNAPLEN, CAPOPT_BUFFER, CAPOPT_NOPROMISC, CAPOPT_DURATION, CAPOPT_COUNT,
     CAPOPT_MAXFLOWS, CAPOPT_TCP_TO, CAPOPT_TCP_CLOSED_TO, CAPOPT_UDP_TO, CAPOPT_OTHER_TO,
-    CAPOPT_ACTIVE_TO, CAPOPT_NO_VLAN_KEY, CAPOPT_NO_VNI_KEY, CAPOPT_LAST
+    CAPOPT_ACTIVE_TO, CAPOPT_NO_VLAN_KEY, CAPOPT_NO_VNI_KEY,
+    CAPOPT_THREADS, CAPOPT_PROGRESS, CAPOPT_NO_PROGRESS, CAPOPT_USER, CAPOPT_LAST
 };
 #define CAPOPT_SHORT "r:i:f:c:s:B:"
 #define CAPOPT_LONG \
@@ -55,7 +61,11 @@ enum {
     {"other-timeout", required_argument, NULL, CAPOPT_OTHER_TO}, \
     {"active-timeout", required_argument, NULL, CAPOPT_ACTIVE_TO}, \
     {"no-vlan-key", no_argument, NULL, CAPOPT_NO_VLAN_KEY}, \
-    {"no-vni-key", no_argument, NULL, CAPOPT_NO_VNI_KEY}
+    {"no-vni-key", no_argument, NULL, CAPOPT_NO_VNI_KEY}, \
+    {"threads", required_argument, NULL, CAPOPT_THREADS}, \
+    {"progress", no_argument, NULL, CAPOPT_PROGRESS}, \
+    {"no-progress", no_argument, NULL, CAPOPT_NO_PROGRESS}, \
+    {"user", required_argument, NULL, CAPOPT_USER}
 #define CAPOPT_HELP \
 "Input:\n" \
 "  -r, --read FILE          read a pcap or pcapng file; repeat for several files\n" \
@@ -76,7 +86,14 @@ enum {
 "      --other-timeout SEC  idle timeout of other protocols (default 60)\n" \
 "      --active-timeout SEC split flows longer than SEC (default 3600, 0 = never)\n" \
 "      --no-vlan-key        merge the same 5-tuple seen on different VLANs\n" \
-"      --no-vni-key         merge the same 5-tuple seen in different tunnels\n"
+"      --no-vni-key         merge the same 5-tuple seen in different tunnels\n" \
+"Running:\n" \
+"      --threads N          worker threads (default 1), flows spread by address hash\n" \
+"      --progress           status line on standard error every second (default\n" \
+"                           when standard error is a terminal); --no-progress: never\n" \
+"      --user USER          live capture as root: become USER once the interfaces\n" \
+"                           are open, before any packet is parsed (default nobody;\n" \
+"                           --user root keeps root)\n"
 
 /* Handle one shared option. 1 = handled, 0 = not a capture option, -1 = bad value (reported). */
 int capopt_handle(eng_cfg *cfg, int opt, const char *arg);

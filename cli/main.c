@@ -8,6 +8,11 @@
 
 static const cli_cmd *const commands[] = {
     &cmd_flows,
+    &cmd_idents,
+    &cmd_capture,
+    &cmd_hosts,
+    &cmd_edges,
+    &cmd_stats,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -12,6 +12,9 @@ main(void)
     SRunner *sr = srunner_create(suite_decode());
     srunner_add_suite(sr, suite_pcapfile());
     srunner_add_suite(sr, suite_flowtab());
+    srunner_add_suite(sr, suite_fuzz_regress());
+    srunner_add_suite(sr, suite_dpi());
+    srunner_add_suite(sr, suite_zeekconn());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

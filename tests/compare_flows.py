@@ -108,7 +108,7 @@ def load_ours(text):
 def compare_one(segscope, pcap, ref_path):
     name = os.path.basename(pcap)
     ref, max_layer = load_ref(ref_path)
-    p = subprocess.run([segscope, "flows", "-q", "-r", pcap, "--format", "csv"],
+    p = subprocess.run([segscope, "flows", "-q", "--no-dpi", "-r", pcap, "--format", "csv"],
                        capture_output=True, text=True)
     out = {"name": name, "rows": len(ref), "ok": 0, "fail": [], "tolerated": [], "tunnel_outer": 0,
            "rc": p.returncode, "stderr": p.stderr.strip()}

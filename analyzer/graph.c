@@ -1,0 +1,797 @@
+/*
+ * graph.c - the workload graph in RocksDB (see graph.h).
+ *
+ * The only file that includes <rocksdb/c.h>.
+ *
+ * How an open is checked, so that a foreign or newer database is never
+ * touched:
+ *   1. dir must be missing, empty, or a RocksDB (it has a CURRENT file).
+ *   2. An existing RocksDB is opened read-only first (which writes
+ *      nothing) and its schema key read: a missing key in a database that
+ *      holds other keys, or a version other than GRAPH_SCHEMA, ends here.
+ *   3. A writer then asks the kernel whether another process holds the
+ *      database's LOCK file (F_GETLK, which takes no lock itself) before
+ *      RocksDB's own open, so "in use" is reported without RocksDB first
+ *      rotating the other process's info log; RocksDB's lock error, if a
+ *      writer got in between, gives the same message.
+ *   4. Under the lock the schema is checked again, and written if the
+ *      database is new.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rocksdb/c.h>
+
+#include "analyzer/graph.h"
+#include "capture/engine.h"
+#include "capture/rd.h"
+
+const char graph_schema_key[] = "Mschema";
+#define SCHEMA_KEY_LEN (sizeof(graph_schema_key) - 1)
+#define SCHEMA_FORMAT 1         /* layout of the schema key's value */
+
+/* An open database. */
+struct graph {
+    char *dir;                  /* path as given */
+    int mode;                   /* enum graph_mode */
+    rocksdb_t *db;              /* the database */
+    rocksdb_options_t *opts;    /* its options (owns the table factory) */
+    rocksdb_block_based_table_options_t *bbo; /* table options */
+    rocksdb_cache_t *cache;     /* block cache */
+    rocksdb_readoptions_t *ro;  /* point reads */
+    rocksdb_writeoptions_t *wo; /* synced writes */
+    uint32_t schema;            /* schema version read or written */
+    uint64_t created_ns;        /* creation time from the schema key */
+    uint64_t corrupt;           /* records skipped as undecodable */
+};
+
+/* A decoded record handed to a walk's callback. */
+typedef union anyrec {
+    graph_node n;
+    graph_edge e;
+    graph_capture c;
+} anyrec;
+
+/* A write batch being filled. */
+struct graph_batch {
+    graph *g;                   /* its database */
+    rocksdb_writebatch_t *wb;   /* the RocksDB batch */
+    size_t n;                   /* records put */
+    size_t bytes;               /* bytes of keys and values put */
+    uint8_t val[GRAPHREC_VAL_MAX]; /* encoding buffer */
+};
+
+static uint64_t
+wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Keep RocksDB's message to one line; free it. */
+static void
+take_err(char *rerr, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", rerr ? rerr : "unknown error");
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    rocksdb_free(rerr);
+}
+
+size_t
+graph_schema_encode(uint32_t version, uint64_t created_ns, uint8_t *buf)
+{
+    buf[0] = SCHEMA_FORMAT;
+    for (int i = 0; i < 4; i++)
+        buf[1 + i] = (uint8_t)(version >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[5 + i] = (uint8_t)(created_ns >> (56 - 8 * i));
+    return 13;
+}
+
+static int
+schema_decode(const char *val, size_t len, uint32_t *version, uint64_t *created_ns)
+{
+    rd_t r = rd_make(val, len);
+    uint8_t fmt;
+    uint32_t hi, lo;
+    if (!rd_u8(&r, &fmt) || fmt != SCHEMA_FORMAT || !rd_be32(&r, version) ||
+        !rd_be32(&r, &hi) || !rd_be32(&r, &lo) || rd_left(&r))
+        return -1;
+    *created_ns = ((uint64_t)hi << 32) | lo;
+    return 0;
+}
+
+static void
+free_handles(graph *g)
+{
+    if (g->db)
+        rocksdb_close(g->db);
+    g->db = NULL;
+    if (g->opts)
+        rocksdb_options_destroy(g->opts);
+    g->opts = NULL;
+    if (g->bbo)
+        rocksdb_block_based_options_destroy(g->bbo);
+    g->bbo = NULL;
+    if (g->cache)
+        rocksdb_cache_destroy(g->cache);
+    g->cache = NULL;
+}
+
+/* Options for a reader or a writer. */
+static int
+make_options(graph *g, int create)
+{
+    g->opts = rocksdb_options_create();
+    g->bbo = rocksdb_block_based_options_create();
+    g->cache = rocksdb_cache_create_lru(8u << 20);
+    if (!g->opts || !g->bbo || !g->cache)
+        return -1;
+    rocksdb_block_based_options_set_block_cache(g->bbo, g->cache);
+    rocksdb_block_based_options_set_filter_policy(g->bbo, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_options_set_block_based_table_factory(g->opts, g->bbo);
+    rocksdb_options_set_create_if_missing(g->opts, create);
+    rocksdb_options_set_compression(g->opts, rocksdb_lz4_compression);
+    rocksdb_options_set_bottommost_compression(g->opts, rocksdb_zstd_compression);
+    rocksdb_options_set_write_buffer_size(g->opts, 16u << 20);
+    rocksdb_options_set_max_open_files(g->opts, 256);
+    rocksdb_options_set_keep_log_file_num(g->opts, 2);
+    rocksdb_options_set_max_log_file_size(g->opts, 1u << 20);
+    rocksdb_options_set_manifest_preallocation_size(g->opts, 64u << 10);
+    return 0;
+}
+
+/* What dir is. */
+enum dirkind { DIR_MISSING, DIR_EMPTY, DIR_ROCKSDB, DIR_OTHER, DIR_NOT_DIR, DIR_ERROR };
+
+static int
+classify_dir(const char *dir, char *why, size_t len)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT)
+            return DIR_MISSING;
+        snprintf(why, len, "%s", strerror(errno));
+        return DIR_ERROR;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return DIR_NOT_DIR;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/CURRENT", dir);
+    if (access(path, F_OK) == 0)
+        return DIR_ROCKSDB;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(why, len, "%s", strerror(errno));
+        return DIR_ERROR;
+    }
+    struct dirent *de;
+    int empty = 1;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            empty = 0;
+            break;
+        }
+    closedir(d);
+    return empty ? DIR_EMPTY : DIR_OTHER;
+}
+
+/* pid of a process holding dir's LOCK (-1 if it is unknown), or 0 if free. */
+static long
+lock_holder(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/LOCK", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    long pid = 0;
+    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+        pid = fl.l_pid > 0 ? (long)fl.l_pid : -1;
+    close(fd);
+    return pid;
+}
+
+static void
+in_use_msg(const char *dir, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: database is in use by another process", dir);
+}
+
+/*
+ * Read the schema key.  1 = segscope schema GRAPH_SCHEMA, 0 = empty
+ * database (no keys at all), -1 = refused (message in err).
+ */
+static int
+check_schema(graph *g, char *err, size_t errlen)
+{
+    char *rerr = NULL;
+    size_t vlen = 0;
+    char *val = rocksdb_get(g->db, g->ro, graph_schema_key, SCHEMA_KEY_LEN, &vlen, &rerr);
+    if (rerr) {
+        char why[512];
+        take_err(rerr, why, sizeof(why));
+        snprintf(err, errlen, "%s: cannot read the database: %s", g->dir, why);
+        return -1;
+    }
+    if (val) {
+        uint32_t v;
+        uint64_t created;
+        int bad = schema_decode(val, vlen, &v, &created) != 0;
+        rocksdb_free(val);
+        if (bad) {
+            snprintf(err, errlen, "%s: not a segscope database (unreadable schema key)", g->dir);
+            return -1;
+        }
+        if (v != GRAPH_SCHEMA) {
+            if (v > GRAPH_SCHEMA)
+                snprintf(err, errlen, "%s: database schema version %u is newer than this "
+                         "segscope supports (%d): use a newer segscope", g->dir, v, GRAPH_SCHEMA);
+            else
+                snprintf(err, errlen, "%s: database schema version %u is older than this "
+                         "segscope supports (%d)", g->dir, v, GRAPH_SCHEMA);
+            return -1;
+        }
+        g->schema = v;
+        g->created_ns = created;
+        return 1;
+    }
+    rocksdb_iterator_t *it = rocksdb_create_iterator(g->db, g->ro);
+    rocksdb_iter_seek_to_first(it);
+    int any = rocksdb_iter_valid(it);
+    rocksdb_iter_destroy(it);
+    if (any) {
+        snprintf(err, errlen, "%s: not a segscope database (a RocksDB without segscope's schema key)",
+                 g->dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open g->dir read-only; retries briefly while a writer swaps files. */
+static rocksdb_t *
+open_ro(graph *g, char *why, size_t len)
+{
+    char *rerr = NULL;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        rerr = NULL;
+        rocksdb_t *db = rocksdb_open_for_read_only(g->opts, g->dir, 0, &rerr);
+        if (db)
+            return db;
+        take_err(rerr, why, len);
+        struct timespec ts = { 0, 50 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static int
+write_schema(graph *g, char *err, size_t errlen)
+{
+    uint8_t buf[16];
+    char *rerr = NULL;
+    g->schema = GRAPH_SCHEMA;
+    g->created_ns = wall_ns();
+    size_t n = graph_schema_encode(GRAPH_SCHEMA, g->created_ns, buf);
+    rocksdb_put(g->db, g->wo, graph_schema_key, SCHEMA_KEY_LEN, (const char *)buf, n, &rerr);
+    if (rerr) {
+        char why[512];
+        take_err(rerr, why, sizeof(why));
+        snprintf(err, errlen, "%s: cannot write the schema: %s", g->dir, why);
+        return -1;
+    }
+    return 0;
+}
+
+graph *
+graph_open(const char *dir, int mode, int *code, char *err, size_t errlen)
+{
+    char why[512] = "";
+    graph *g = calloc(1, sizeof(*g));
+    *code = EXIT_RUNTIME;
+    if (!g || !(g->dir = strdup(dir))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    g->mode = mode;
+    g->ro = rocksdb_readoptions_create();
+    g->wo = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(g->wo, 1);
+
+    int kind = classify_dir(dir, why, sizeof(why));
+    *code = EXIT_INPUT;
+    switch (kind) {
+    case DIR_ERROR:
+        snprintf(err, errlen, "%s: %s", dir, why);
+        goto fail;
+    case DIR_NOT_DIR:
+        snprintf(err, errlen, "%s: not a directory", dir);
+        goto fail;
+    case DIR_OTHER:
+        snprintf(err, errlen, "%s: not a segscope database (not a RocksDB directory)", dir);
+        goto fail;
+    case DIR_MISSING:
+    case DIR_EMPTY:
+        if (mode == GRAPH_READ) {
+            snprintf(err, errlen, "%s: no database here (run segscope capture --db %s first)", dir, dir);
+            goto fail;
+        }
+        break;
+    case DIR_ROCKSDB: {
+        /* Step 2: look before touching. */
+        if (make_options(g, 0) < 0) {
+            *code = EXIT_RUNTIME;
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        g->db = open_ro(g, why, sizeof(why));
+        if (!g->db) {
+            snprintf(err, errlen, "%s: cannot open the database: %s", dir, why);
+            goto fail;
+        }
+        int s = check_schema(g, err, errlen);
+        if (s < 0)
+            goto fail;
+        if (s == 0 && mode == GRAPH_READ) {
+            snprintf(err, errlen, "%s: not a segscope database (an empty RocksDB)", dir);
+            goto fail;
+        }
+        if (mode == GRAPH_READ) {
+            *code = 0;
+            return g;
+        }
+        free_handles(g);
+        break;
+    }
+    }
+
+    /* A writer: step 3. */
+    if (lock_holder(dir) != 0) {
+        in_use_msg(dir, err, errlen);
+        goto fail;
+    }
+    if (make_options(g, 1) < 0) {
+        *code = EXIT_RUNTIME;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    char *rerr = NULL;
+    g->db = rocksdb_open(g->opts, dir, &rerr);
+    if (!g->db) {
+        take_err(rerr, why, sizeof(why));
+        if (strstr(why, "lock") || strstr(why, "LOCK"))
+            in_use_msg(dir, err, errlen);
+        else
+            snprintf(err, errlen, "%s: cannot open the database: %s", dir, why);
+        goto fail;
+    }
+    /* Step 4. */
+    int s = check_schema(g, err, errlen);
+    if (s < 0)
+        goto fail;
+    if (s == 0 && write_schema(g, err, errlen) < 0) {
+        *code = EXIT_RUNTIME;
+        goto fail;
+    }
+    *code = 0;
+    return g;
+fail:
+    graph_close(g);
+    return NULL;
+}
+
+void
+graph_close(graph *g)
+{
+    if (!g)
+        return;
+    if (g->db && g->mode == GRAPH_WRITE) {
+        /* Leave no write-ahead log to replay: readers open faster. */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        char *rerr = NULL;
+        rocksdb_flushoptions_set_wait(fo, 1);
+        rocksdb_flush(g->db, fo, &rerr);
+        rocksdb_free(rerr);
+        rocksdb_flushoptions_destroy(fo);
+    }
+    free_handles(g);
+    if (g->ro)
+        rocksdb_readoptions_destroy(g->ro);
+    if (g->wo)
+        rocksdb_writeoptions_destroy(g->wo);
+    free(g->dir);
+    free(g);
+}
+
+const char *
+graph_dir(const graph *g)
+{
+    return g->dir;
+}
+
+uint64_t
+graph_corrupt(const graph *g)
+{
+    return g->corrupt;
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+/* What a prefix walk decodes and calls. */
+typedef struct walk {
+    graph *g;                   /* the database */
+    int kind;                   /* GRAPHREC_NODE, _EDGE or _CAPTURE */
+    graph_node_fn node_fn;      /* the callback of that kind */
+    graph_edge_fn edge_fn;
+    graph_capture_fn cap_fn;
+    void *ctx;                  /* its context */
+    anyrec *rec;                /* the decoded record */
+} walk;
+
+/* Decode one record of the walk's kind and call back; 0 go on, else stop value. */
+static int
+walk_one(walk *w, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    graph *g = w->g;
+    switch (w->kind) {
+    case GRAPHREC_NODE: {
+        graph_node *n = &w->rec->n;
+        if (graphrec_node_key_decode(k, klen, &n->addr) != GRAPHREC_OK ||
+            graphrec_node_decode(v, vlen, n) != GRAPHREC_OK) {
+            g->corrupt++;
+            return 0;
+        }
+        return w->node_fn(w->ctx, n);
+    }
+    case GRAPHREC_EDGE: {
+        graph_edge *e = &w->rec->e;
+        if (graphrec_edge_key_decode(k, klen, &e->k) != GRAPHREC_OK ||
+            graphrec_edge_decode(v, vlen, e) != GRAPHREC_OK) {
+            g->corrupt++;
+            return 0;
+        }
+        return w->edge_fn(w->ctx, e);
+    }
+    default: {
+        graph_capture *c = &w->rec->c;
+        if (graphrec_capture_key_decode(k, klen, &c->id) != GRAPHREC_OK ||
+            graphrec_capture_decode(v, vlen, c) != GRAPHREC_OK) {
+            g->corrupt++;
+            return 0;
+        }
+        return w->cap_fn(w->ctx, c);
+    }
+    }
+}
+
+/* Walk every key starting with prefix[0..plen). */
+static int
+walk_prefix(walk *w, const uint8_t *prefix, size_t plen, char *err, size_t errlen)
+{
+    graph *g = w->g;
+    uint8_t upper[GRAPHREC_KEY_MAX];
+    size_t ulen = plen;
+    memcpy(upper, prefix, plen);
+    /* The first key after the prefix: increment its last byte that is not 0xff. */
+    while (ulen > 0 && upper[ulen - 1] == 0xff)
+        ulen--;
+    if (!(w->rec = malloc(sizeof(*w->rec)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    if (ulen > 0) {
+        upper[ulen - 1]++;
+        rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)upper, ulen);
+    }
+    rocksdb_iterator_t *it = rocksdb_create_iterator(g->db, ro);
+    int rc = 0;
+    for (rocksdb_iter_seek(it, (const char *)prefix, plen); rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+        if (klen < plen || memcmp(k, prefix, plen) != 0)
+            break;
+        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+        if ((rc = walk_one(w, k, klen, v, vlen)) != 0)
+            break;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    if (rerr) {
+        char why[512];
+        take_err(rerr, why, sizeof(why));
+        snprintf(err, errlen, "%s: read error: %s", g->dir, why);
+        rc = -1;
+    }
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    free(w->rec);
+    return rc;
+}
+
+int
+graph_foreach_node(graph *g, graph_node_fn fn, void *ctx, char *err, size_t errlen)
+{
+    walk w = { g, GRAPHREC_NODE, fn, NULL, NULL, ctx, NULL };
+    uint8_t p = GRAPHREC_NODE;
+    return walk_prefix(&w, &p, 1, err, errlen);
+}
+
+int
+graph_foreach_edge(graph *g, graph_edge_fn fn, void *ctx, char *err, size_t errlen)
+{
+    walk w = { g, GRAPHREC_EDGE, NULL, fn, NULL, ctx, NULL };
+    uint8_t p = GRAPHREC_EDGE;
+    return walk_prefix(&w, &p, 1, err, errlen);
+}
+
+int
+graph_foreach_edge_from(graph *g, const graph_addr *a, graph_edge_fn fn, void *ctx,
+                        char *err, size_t errlen)
+{
+    walk w = { g, GRAPHREC_EDGE, NULL, fn, NULL, ctx, NULL };
+    uint8_t p[GRAPHREC_KEY_MAX];
+    size_t n = graphrec_node_key(a, p);    /* 'N' fam addr: the same shape */
+    p[0] = GRAPHREC_EDGE;
+    return walk_prefix(&w, p, n, err, errlen);
+}
+
+int
+graph_foreach_capture(graph *g, graph_capture_fn fn, void *ctx, char *err, size_t errlen)
+{
+    walk w = { g, GRAPHREC_CAPTURE, NULL, NULL, fn, ctx, NULL };
+    uint8_t p = GRAPHREC_CAPTURE;
+    return walk_prefix(&w, &p, 1, err, errlen);
+}
+
+/* Point read: 1 found (value in *val, rocksdb_free it), 0 absent, -1 error. */
+static int
+get_raw(graph *g, const uint8_t *key, size_t klen, char **val, size_t *vlen)
+{
+    char *rerr = NULL;
+    *val = rocksdb_get(g->db, g->ro, (const char *)key, klen, vlen, &rerr);
+    if (rerr) {
+        rocksdb_free(rerr);
+        return -1;
+    }
+    return *val != NULL;
+}
+
+int
+graph_get_node(graph *g, const graph_addr *a, graph_node *out)
+{
+    uint8_t key[GRAPHREC_KEY_MAX];
+    size_t klen = graphrec_node_key(a, key), vlen;
+    char *val;
+    int r = get_raw(g, key, klen, &val, &vlen);
+    if (r <= 0)
+        return r;
+    out->addr = *a;
+    graphrec_status st = graphrec_node_decode((const uint8_t *)val, vlen, out);
+    rocksdb_free(val);
+    if (st != GRAPHREC_OK) {
+        g->corrupt++;
+        return -1;
+    }
+    return 1;
+}
+
+int
+graph_get_edge(graph *g, const graph_edge_key *k, graph_edge *out)
+{
+    uint8_t key[GRAPHREC_KEY_MAX];
+    size_t klen = graphrec_edge_key(k, key), vlen;
+    char *val;
+    int r = get_raw(g, key, klen, &val, &vlen);
+    if (r <= 0)
+        return r;
+    out->k = *k;
+    graphrec_status st = graphrec_edge_decode((const uint8_t *)val, vlen, out);
+    rocksdb_free(val);
+    if (st != GRAPHREC_OK) {
+        g->corrupt++;
+        return -1;
+    }
+    return 1;
+}
+
+static int
+stats_node(void *ctx, const graph_node *n)
+{
+    graph_stats *st = ctx;
+    st->nodes++;
+    if (n->internal)
+        st->nodes_internal++;
+    else
+        st->nodes_external++;
+    return 0;
+}
+
+static int
+stats_edge(void *ctx, const graph_edge *e)
+{
+    graph_stats *st = ctx;
+    st->edges++;
+    st->flows += e->flows;
+    st->pkts += e->pkts[0] + e->pkts[1];
+    st->bytes += e->bytes[0] + e->bytes[1];
+    if (e->first_ns && (st->first_ns == 0 || e->first_ns < st->first_ns))
+        st->first_ns = e->first_ns;
+    if (e->last_ns > st->last_ns)
+        st->last_ns = e->last_ns;
+    return 0;
+}
+
+static int
+stats_capture(void *ctx, const graph_capture *c)
+{
+    (void)c;
+    ((graph_stats *)ctx)->captures++;
+    return 0;
+}
+
+int
+graph_get_stats(graph *g, graph_stats *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof(*st));
+    st->schema = g->schema;
+    st->created_ns = g->created_ns;
+    uint64_t c0 = g->corrupt;
+    if (graph_foreach_node(g, stats_node, st, err, errlen) < 0 ||
+        graph_foreach_edge(g, stats_edge, st, err, errlen) < 0 ||
+        graph_foreach_capture(g, stats_capture, st, err, errlen) < 0)
+        return -1;
+    st->corrupt = g->corrupt - c0;
+    return 0;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+graph_batch *
+graph_batch_create(graph *g)
+{
+    graph_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->g = g;
+    b->wb = rocksdb_writebatch_create();
+    if (!b->wb) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void
+graph_batch_free(graph_batch *b)
+{
+    if (!b)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    free(b);
+}
+
+static void
+batch_put(graph_batch *b, const uint8_t *key, size_t klen, size_t vlen)
+{
+    rocksdb_writebatch_put(b->wb, (const char *)key, klen, (const char *)b->val, vlen);
+    b->n++;
+    b->bytes += klen + vlen;
+}
+
+int
+graph_batch_put_node(graph_batch *b, const graph_node *n)
+{
+    uint8_t key[GRAPHREC_KEY_MAX];
+    size_t klen = graphrec_node_key(&n->addr, key);
+    size_t vlen = graphrec_node_encode(n, b->val, sizeof(b->val));
+    if (!klen || !vlen)
+        return -1;
+    batch_put(b, key, klen, vlen);
+    return 0;
+}
+
+int
+graph_batch_put_edge(graph_batch *b, const graph_edge *e)
+{
+    uint8_t key[GRAPHREC_KEY_MAX];
+    size_t klen = graphrec_edge_key(&e->k, key);
+    size_t vlen = graphrec_edge_encode(e, b->val, sizeof(b->val));
+    if (!klen || !vlen)
+        return -1;
+    batch_put(b, key, klen, vlen);
+    return 0;
+}
+
+int
+graph_batch_put_capture(graph_batch *b, const graph_capture *c)
+{
+    uint8_t key[GRAPHREC_KEY_MAX];
+    size_t klen = graphrec_capture_key(c->id, key);
+    size_t vlen = graphrec_capture_encode(c, b->val, sizeof(b->val));
+    if (!vlen)
+        return -1;
+    batch_put(b, key, klen, vlen);
+    return 0;
+}
+
+size_t
+graph_batch_count(const graph_batch *b)
+{
+    return b->n;
+}
+
+size_t
+graph_batch_bytes(const graph_batch *b)
+{
+    return b->bytes;
+}
+
+int
+graph_batch_commit(graph_batch *b, char *err, size_t errlen)
+{
+    char *rerr = NULL;
+    if (b->g->mode != GRAPH_WRITE) {
+        snprintf(err, errlen, "%s: opened read-only", b->g->dir);
+        return -1;
+    }
+    rocksdb_write(b->g->db, b->g->wo, b->wb, &rerr);
+    rocksdb_writebatch_clear(b->wb);
+    b->n = 0;
+    b->bytes = 0;
+    if (rerr) {
+        char why[512];
+        take_err(rerr, why, sizeof(why));
+        snprintf(err, errlen, "%s: write failed: %s", b->g->dir, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- for tests ------------------------------------------------------------- */
+
+int
+graph_debug_put_raw(const char *dir, const void *key, size_t klen,
+                    const void *val, size_t vlen, char *err, size_t errlen)
+{
+    graph g;
+    memset(&g, 0, sizeof(g));
+    g.dir = (char *)dir;
+    if (make_options(&g, 1) < 0) {
+        free_handles(&g);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char *rerr = NULL;
+    int rc = 0;
+    g.db = rocksdb_open(g.opts, dir, &rerr);
+    if (g.db) {
+        rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+        rocksdb_writeoptions_set_sync(wo, 1);
+        rocksdb_put(g.db, wo, key, klen, val, vlen, &rerr);
+        rocksdb_writeoptions_destroy(wo);
+    }
+    if (rerr) {
+        char why[512];
+        take_err(rerr, why, sizeof(why));
+        snprintf(err, errlen, "%s: %s", dir, why);
+        rc = -1;
+    }
+    free_handles(&g);
+    return rc;
+}

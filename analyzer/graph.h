@@ -1,0 +1,141 @@
+/*
+ * graph.h - the persistent workload graph, stored in RocksDB.
+ *
+ * A graph database is a RocksDB directory holding the records of
+ * graphrec.h (nodes, edges, captures) and a schema key.  graph.c is the
+ * only file that includes RocksDB's headers.
+ *
+ * Opening:
+ *   GRAPH_READ   opens read-only: it never writes a byte into the
+ *                directory, and works while a capture holds the database
+ *                (it sees what that capture had committed when opened).
+ *   GRAPH_WRITE  takes RocksDB's lock (one writer at a time: a second one
+ *                gets "DIR: database is in use by another process"),
+ *                creates the database if the directory is missing or
+ *                empty, and writes the schema key into a new database.
+ * Both refuse, with exit code EXIT_INPUT and a one-line reason, a
+ * directory that is not a RocksDB, a RocksDB without segscope's schema
+ * key that holds other keys, and a database whose schema version is not
+ * GRAPH_SCHEMA (a newer segscope wrote it): such a database is checked
+ * read-only first and never modified.
+ *
+ * Writing is by batches (graph_batch): a batch is committed atomically,
+ * through RocksDB's write-ahead log, synced, so a process killed at any
+ * point leaves every committed batch and nothing of the others.  Counters
+ * accumulate by read-modify-write: graph_get_* the current record, merge
+ * (graphrec.h), put; this is safe because the writer is alone.
+ *
+ * Reading: graph_foreach_* walk records in key order and hand each,
+ * decoded, to a callback.  A record that does not decode is counted
+ * (graph_corrupt()) and skipped, never fatal.
+ */
+#ifndef SEGSCOPE_GRAPH_H
+#define SEGSCOPE_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/graphrec.h"
+
+#define GRAPH_SCHEMA 1          /* database layout this segscope reads and writes */
+
+enum graph_mode {
+    GRAPH_READ = 0,             /* read-only, shared */
+    GRAPH_WRITE = 1,            /* one writer, creates if missing */
+};
+
+typedef struct graph graph;
+
+/*
+ * Open the database in dir.  NULL on failure with a one-line message
+ * "DIR: reason" in err and *code set to an exit code (EXIT_INPUT for a
+ * database that is missing, foreign, newer or in use; EXIT_RUNTIME for
+ * other failures).
+ */
+graph *graph_open(const char *dir, int mode, int *code, char *err, size_t errlen);
+/* Close (a writer's memtable is flushed to disk first).  NULL is fine. */
+void graph_close(graph *g);
+/* The directory it was opened with. */
+const char *graph_dir(const graph *g);
+/* Records skipped because they did not decode, since the open. */
+uint64_t graph_corrupt(const graph *g);
+
+/* ---- reading --------------------------------------------------------------- */
+
+/* Callbacks get each record decoded; return 0 to go on, non-zero to stop. */
+typedef int (*graph_node_fn)(void *ctx, const graph_node *n);
+typedef int (*graph_edge_fn)(void *ctx, const graph_edge *e);
+typedef int (*graph_capture_fn)(void *ctx, const graph_capture *c);
+
+/*
+ * Walk every node (by address), edge (by client, server, proto, port,
+ * app) or capture (oldest first).  Returns 0 when all were seen, the
+ * callback's non-zero value if it stopped the walk, or -1 on a read error
+ * (message in err).
+ */
+int graph_foreach_node(graph *g, graph_node_fn fn, void *ctx, char *err, size_t errlen);
+int graph_foreach_edge(graph *g, graph_edge_fn fn, void *ctx, char *err, size_t errlen);
+int graph_foreach_capture(graph *g, graph_capture_fn fn, void *ctx, char *err, size_t errlen);
+/* Edges whose client is a (a prefix scan). */
+int graph_foreach_edge_from(graph *g, const graph_addr *a, graph_edge_fn fn, void *ctx,
+                            char *err, size_t errlen);
+
+/* One record: 1 found (decoded into *out), 0 absent, -1 corrupt (counted) or read error. */
+int graph_get_node(graph *g, const graph_addr *a, graph_node *out);
+int graph_get_edge(graph *g, const graph_edge_key *k, graph_edge *out);
+
+/* What a database holds (one pass over it). */
+typedef struct graph_stats {
+    uint32_t schema;            /* schema version */
+    uint64_t created_ns;        /* when the database was created (wall clock) */
+    uint64_t nodes;             /* node records */
+    uint64_t nodes_internal;    /* of which internal */
+    uint64_t nodes_external;    /* of which external */
+    uint64_t edges;             /* edge records */
+    uint64_t captures;          /* capture records */
+    uint64_t flows;             /* summed over edges */
+    uint64_t pkts;              /* summed over edges, both ways */
+    uint64_t bytes;             /* summed over edges, both ways */
+    uint64_t first_ns, last_ns; /* time window of the edges (0 if none) */
+    uint64_t corrupt;           /* records that did not decode */
+} graph_stats;
+
+/* Fill *st. 0, or -1 on a read error (message in err). */
+int graph_get_stats(graph *g, graph_stats *st, char *err, size_t errlen);
+
+/* ---- writing (GRAPH_WRITE) ------------------------------------------------- */
+
+typedef struct graph_batch graph_batch;
+
+/* An empty batch for g; NULL on allocation failure. */
+graph_batch *graph_batch_create(graph *g);
+/* NULL is fine. */
+void graph_batch_free(graph_batch *b);
+/* Add a put of one record (replacing any record of its key when committed). 0 or -1 (encoding). */
+int graph_batch_put_node(graph_batch *b, const graph_node *n);
+int graph_batch_put_edge(graph_batch *b, const graph_edge *e);
+int graph_batch_put_capture(graph_batch *b, const graph_capture *c);
+/* Records in the batch. */
+size_t graph_batch_count(const graph_batch *b);
+/* Bytes of keys and values in the batch. */
+size_t graph_batch_bytes(const graph_batch *b);
+/*
+ * Commit the batch atomically (write-ahead log, synced) and empty it.
+ * 0, or -1 with a reason in err (then nothing of it was written).
+ */
+int graph_batch_commit(graph_batch *b, char *err, size_t errlen);
+
+/* ---- for tests ------------------------------------------------------------- */
+
+/*
+ * Write one raw key/value into dir, bypassing every check (the schema
+ * too): lets tests make a database of another schema version or with a
+ * corrupt record.  0, or -1 with a reason in err.
+ */
+int graph_debug_put_raw(const char *dir, const void *key, size_t klen,
+                        const void *val, size_t vlen, char *err, size_t errlen);
+/* The schema key and the encoding of a schema version (value buffer of 16 bytes). */
+extern const char graph_schema_key[];
+size_t graph_schema_encode(uint32_t version, uint64_t created_ns, uint8_t *buf);
+
+#endif
