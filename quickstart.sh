@@ -16,7 +16,7 @@ case "$mode" in demo|test) ;; *) echo "usage: $0 [demo|test]" >&2; exit 2 ;; esa
 # the tests use (python3 for the reference comparisons).
 PKGS="build-essential autoconf automake libtool pkg-config
  libpcap-dev libndpi-dev libmaxminddb-dev librocksdb-dev libjson-c-dev check
- python3"
+ python3 tcpreplay iproute2 procps"
 
 missing=
 for p in $PKGS; do

@@ -104,6 +104,10 @@ dpi_create(const dpi_cfg *cfg, char *err, size_t errlen)
         dpi_cfg_default(&d->cfg);
     if (d->cfg.max_str == 0 || d->cfg.max_str > 4096)
         d->cfg.max_str = DPI_STR_MAX;
+    /* dpi_info.pkts saturates at UINT16_MAX: keep budgets below it. */
+    if (d->cfg.max_tcp_pkts > 60000) d->cfg.max_tcp_pkts = 60000;
+    if (d->cfg.max_udp_pkts > 60000) d->cfg.max_udp_pkts = 60000;
+    if (d->cfg.max_other_pkts > 60000) d->cfg.max_other_pkts = 60000;
     d->names = calloc(NAMES_SLOTS, sizeof(char *));
     if (!d->names)
         goto oom;
@@ -215,7 +219,7 @@ nflow_bytes(const struct ndpi_flow_struct *nf)
 /* Strings gathered before they are packed into dpi_info.strs. */
 typedef struct strset {
     const char *s[DPI_STR_COUNT];   /* NUL-terminated source, NULL = absent */
-    char tmp[DPI_STR_COUNT][128];   /* storage for composed strings */
+    char krb[160];                  /* the composed Kerberos principal */
 } strset;
 
 /* Copy the strings of ss into one block owned by i, each capped at max. */
@@ -297,8 +301,8 @@ collect(dpi *d, dpi_info *i, struct ndpi_flow_struct *nf, ndpi_protocol p)
         const char *user = FIXED(nf->protos.kerberos.username);
         const char *hostn = FIXED(nf->protos.kerberos.hostname);
         const char *realm = FIXED(nf->protos.kerberos.domain);
-        char *out = ss.tmp[DPI_S_KRB_PRINCIPAL];
-        size_t cap = sizeof(ss.tmp[0]);
+        char *out = ss.krb;
+        size_t cap = sizeof(ss.krb);
         /* nDPI strips the '$' of machine accounts into hostname: put it back. */
         if (user && user[0])
             snprintf(out, cap, "%s%s%s", user, realm && realm[0] ? "@" : "", realm ? realm : "");

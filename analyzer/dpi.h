@@ -110,13 +110,13 @@ typedef struct dpi_cfg {
                                    (those that exist); NULL = none */
     unsigned max_tcp_pkts;      /* TCP budget, both directions (default 80, as ndpiReader) */
     unsigned max_udp_pkts;      /* UDP budget (default 24, as ndpiReader) */
-    unsigned max_other_pkts;    /* other protocols (default 80) */
+    unsigned max_other_pkts;    /* other protocols (default 80); budgets are capped at 60000 */
     unsigned max_str;           /* cap of each kept string (default DPI_STR_MAX) */
     int guess;                  /* let giveup guess by port/IP (default 1, as ndpiReader) */
 } dpi_cfg;
 
 typedef struct dpi_stats {
-    uint64_t flows;             /* flows that got a dpi_info from a packet */
+    uint64_t flows;             /* flows handed to nDPI (got nDPI state) */
     uint64_t packets;           /* packets handed to nDPI */
     uint64_t frags_skipped;     /* non-first fragments not handed over */
     uint64_t detected;          /* flows classified by DPI before any giveup */

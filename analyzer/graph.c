@@ -50,13 +50,14 @@ struct graph {
     uint32_t schema;            /* schema version read or written */
     uint64_t created_ns;        /* creation time from the schema key */
     uint64_t corrupt;           /* records skipped as undecodable */
+    int locked;                 /* db is open read-write (counted in writers_open) */
 };
 
 /* A decoded record handed to a walk's callback. */
 typedef union anyrec {
-    graph_node n;
-    graph_edge e;
-    graph_capture c;
+    graph_node n;               /* graph_foreach_node */
+    graph_edge e;               /* graph_foreach_edge, graph_foreach_edge_from */
+    graph_capture c;            /* graph_foreach_capture */
 } anyrec;
 
 /* A write batch being filled. */
@@ -140,7 +141,7 @@ make_options(graph *g, int create)
     rocksdb_block_based_options_set_block_cache(g->bbo, g->cache);
     rocksdb_block_based_options_set_filter_policy(g->bbo, rocksdb_filterpolicy_create_bloom_full(10));
     rocksdb_options_set_block_based_table_factory(g->opts, g->bbo);
-    rocksdb_options_set_create_if_missing(g->opts, create);
+    rocksdb_options_set_create_if_missing(g->opts, (unsigned char)create);
     rocksdb_options_set_compression(g->opts, rocksdb_lz4_compression);
     rocksdb_options_set_bottommost_compression(g->opts, rocksdb_zstd_compression);
     rocksdb_options_set_write_buffer_size(g->opts, 16u << 20);
@@ -186,10 +187,21 @@ classify_dir(const char *dir, char *why, size_t len)
     return empty ? DIR_EMPTY : DIR_OTHER;
 }
 
+/*
+ * Writers open in this process.  Closing any descriptor of a file drops
+ * every POSIX lock this process holds on it, so the LOCK probe below is
+ * only safe while this process holds no RocksDB lock (RocksDB guards its
+ * own open the same way, with a process-wide set).  Process-wide by
+ * nature, like the kernel locks it stands for.
+ */
+static int writers_open;
+
 /* pid of a process holding dir's LOCK (-1 if it is unknown), or 0 if free. */
 static long
 lock_holder(const char *dir)
 {
+    if (writers_open)
+        return 0;           /* RocksDB's own check will tell */
     char path[4096];
     snprintf(path, sizeof(path), "%s/LOCK", dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -379,6 +391,8 @@ graph_open(const char *dir, int mode, int *code, char *err, size_t errlen)
             snprintf(err, errlen, "%s: cannot open the database: %s", dir, why);
         goto fail;
     }
+    g->locked = 1;
+    writers_open++;
     /* Step 4. */
     int s = check_schema(g, err, errlen);
     if (s < 0)
@@ -399,7 +413,7 @@ graph_close(graph *g)
 {
     if (!g)
         return;
-    if (g->db && g->mode == GRAPH_WRITE) {
+    if (g->locked) {
         /* Leave no write-ahead log to replay: readers open faster. */
         rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
         char *rerr = NULL;
@@ -407,6 +421,8 @@ graph_close(graph *g)
         rocksdb_flush(g->db, fo, &rerr);
         rocksdb_free(rerr);
         rocksdb_flushoptions_destroy(fo);
+        free_handles(g);
+        writers_open--;
     }
     free_handles(g);
     if (g->ro)

@@ -88,6 +88,8 @@ struct graphagg {
     graph_node *delta_node;     /* scratch: a node delta as a record */
     graph_edge *rec_edge;       /* scratch: stored edge being updated */
     graph_edge *delta_edge;     /* scratch: an edge delta as a record */
+    uint8_t enc[GRAPHREC_VAL_MAX];  /* scratch: a stored node, encoded */
+    uint8_t enc2[GRAPHREC_VAL_MAX]; /* scratch: the same after the merge */
     uint64_t ticks;             /* graphagg_tick calls */
     uint64_t next_flush_ns;     /* monotonic time of the next timed flush */
     int failed;                 /* a flush failed: stop */
@@ -349,6 +351,15 @@ node_get(graphagg *a, const graph_addr *addr)
     if (a->n_nodes > a->st.peak_nodes)
         a->st.peak_nodes = a->n_nodes;
     return n;
+}
+
+int
+graphagg_has_node(const graphagg *a, const graph_addr *addr)
+{
+    for (const agg_node *n = a->nb[hash_addr(addr) & (a->nb_n - 1)]; n; n = n->next)
+        if (addr_eq(&n->addr, addr))
+            return n->create;
+    return 0;
 }
 
 static agg_edge *
@@ -625,6 +636,10 @@ flush_node(graphagg *a, const agg_node *n)
         graph_node_init(rec, &n->addr);
         a->st.nodes_new++;
     }
+    /* Only identities for a stored node: skip the write if nothing changes. */
+    size_t before = 0;
+    if (r == 1 && !n->create)
+        before = graphrec_node_encode(rec, a->enc, sizeof(a->enc));
     graph_node_init(d, &n->addr);
     d->internal = (uint8_t)netclass_is_internal(a->cfg.nc, n->addr.a, n->addr.family);
     d->first_ns = n->first_ns;
@@ -639,6 +654,13 @@ flush_node(graphagg *a, const agg_node *n)
                              x->id.first_ns, x->id.last_ns);
     if (a->cfg.annotate)
         a->cfg.annotate(a->cfg.ctx, rec);
+    if (before) {
+        size_t after = graphrec_node_encode(rec, a->enc2, sizeof(a->enc2));
+        if (after == before && memcmp(a->enc, a->enc2, after) == 0) {
+            a->st.nodes_unchanged++;
+            return 1;
+        }
+    }
     if (graph_batch_put_node(a->batch, rec) < 0)
         return -1;
     a->st.nodes_written++;

@@ -60,6 +60,7 @@ typedef struct graphagg_stats {
     uint64_t corrupt_replaced;  /* stored records that did not decode, replaced by the delta */
     uint64_t idents;            /* identities handed over */
     uint64_t idents_dropped;    /* identities for addresses with no node (not created) */
+    uint64_t nodes_unchanged;   /* nodes touched only by known identities: not rewritten */
     uint64_t apps_dropped;      /* flows whose application name could not be interned */
     uint64_t peak_nodes;        /* most node deltas held at once */
     uint64_t peak_edges;        /* most edge deltas held at once */
@@ -101,6 +102,9 @@ void graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
  */
 void graphagg_ident(graphagg *a, const graph_addr *addr, const char *kind, const char *value,
                     const char *source, uint64_t first_ns, uint64_t last_ns, int create);
+
+/* 1 if traffic of addr was folded since the last flush (its node will be written). */
+int graphagg_has_node(const graphagg *a, const graph_addr *addr);
 
 /* Flush if the interval has passed.  1 flushed, 0 not due, -1 failed. */
 int graphagg_tick(graphagg *a);

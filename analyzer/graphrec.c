@@ -287,7 +287,7 @@ graph_strcpy(char *dst, size_t len, const char *s)
     }
     if (n)
         memcpy(dst, s, n);
-    dst[n] = '\0';
+    memset(dst + n, 0, len - n);    /* no stale bytes: records compare and copy whole */
 }
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -637,6 +637,64 @@ counts_add(graph_counts *a, const graph_counts *b)
     a->bytes += b->bytes;
 }
 
+/*
+ * Lists are kept in a canonical order, so a record's bytes do not depend
+ * on how its updates were batched: MACs by first seen (then address),
+ * identities by kind, value and source, labels by key.  They are short
+ * (at most 16): insertion sort after each change.
+ */
+static int
+mac_before(const graph_mac *x, const graph_mac *y)
+{
+    if (x->first_ns != y->first_ns)
+        return x->first_ns < y->first_ns;
+    return memcmp(x->mac, y->mac, 6) < 0;
+}
+
+static void
+sort_macs(graph_node *n)
+{
+    for (unsigned i = 1; i < n->n_mac; i++)
+        for (unsigned j = i; j > 0 && mac_before(&n->mac[j], &n->mac[j - 1]); j--) {
+            graph_mac t = n->mac[j];
+            n->mac[j] = n->mac[j - 1];
+            n->mac[j - 1] = t;
+        }
+}
+
+static int
+ident_cmp(const graph_ident *x, const graph_ident *y)
+{
+    int c = strcmp(x->kind, y->kind);
+    if (!c)
+        c = strcmp(x->value, y->value);
+    if (!c)
+        c = strcmp(x->source, y->source);
+    return c;
+}
+
+static void
+sort_idents(graph_node *n)
+{
+    for (unsigned i = 1; i < n->n_ident; i++)
+        for (unsigned j = i; j > 0 && ident_cmp(&n->ident[j], &n->ident[j - 1]) < 0; j--) {
+            graph_ident t = n->ident[j];
+            n->ident[j] = n->ident[j - 1];
+            n->ident[j - 1] = t;
+        }
+}
+
+static void
+sort_labels(graph_node *n)
+{
+    for (unsigned i = 1; i < n->n_label; i++)
+        for (unsigned j = i; j > 0 && strcmp(n->label[j].key, n->label[j - 1].key) < 0; j--) {
+            graph_label t = n->label[j];
+            n->label[j] = n->label[j - 1];
+            n->label[j - 1] = t;
+        }
+}
+
 void
 graph_node_add_mac(graph_node *n, const uint8_t mac[6], uint64_t first_ns, uint64_t last_ns)
 {
@@ -644,6 +702,7 @@ graph_node_add_mac(graph_node *n, const uint8_t mac[6], uint64_t first_ns, uint6
     for (i = 0; i < n->n_mac; i++)
         if (memcmp(n->mac[i].mac, mac, 6) == 0) {
             widen(&n->mac[i].first_ns, &n->mac[i].last_ns, first_ns, last_ns);
+            sort_macs(n);
             return;
         }
     if (n->n_mac < GRAPH_MAX_MACS) {
@@ -659,6 +718,7 @@ graph_node_add_mac(graph_node *n, const uint8_t mac[6], uint64_t first_ns, uint6
     memcpy(n->mac[i].mac, mac, 6);
     n->mac[i].first_ns = first_ns;
     n->mac[i].last_ns = last_ns;
+    sort_macs(n);
 }
 
 void
@@ -694,6 +754,7 @@ graph_node_add_ident(graph_node *n, const char *kind, const char *value, const c
     id.first_ns = first_ns;
     id.last_ns = last_ns;
     n->ident[i] = id;
+    sort_idents(n);
 }
 
 void
@@ -714,6 +775,7 @@ graph_node_set_label(graph_node *n, const char *key, const char *value)
         memcpy(n->label[i].key, k, sizeof(k));
     }
     graph_strcpy(n->label[i].value, sizeof(n->label[i].value), value);
+    sort_labels(n);
 }
 
 void

@@ -235,7 +235,7 @@ void graph_days_merge(graph_days *d, const graph_days *add);
 /* Distinct days: before + n. */
 static inline uint32_t graph_days_count(const graph_days *d) { return d->before + d->n; }
 
-/* Copy s into dst of size len, cut at len-1 bytes (at a UTF-8 boundary). */
+/* Copy s into dst of size len, cut at len-1 bytes (at a UTF-8 boundary), the rest zeroed. */
 void graph_strcpy(char *dst, size_t len, const char *s);
 
 /* ---- keys ----------------------------------------------------------------- */
@@ -277,7 +277,10 @@ void graph_edge_init(graph_edge *e, const graph_edge_key *k);
  * take the min/max, days are united; MACs and identities are united (a
  * full list drops its least recently seen entry for a newer one); labels
  * are set by key (add's value wins); names are united, the first ones
- * kept; geo and the internal flag are taken from add when add has them.
+ * kept; geo is taken from add when add has it, the internal flag always.
+ * Lists stay in a canonical order (MACs by first seen, identities by
+ * kind/value/source, labels by key), so the result does not depend on how
+ * updates were batched.
  */
 void graph_node_merge(graph_node *into, const graph_node *add);
 void graph_edge_merge(graph_edge *into, const graph_edge *add);

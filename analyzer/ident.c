@@ -30,6 +30,8 @@
 #include "analyzer/ident.h"
 #include "capture/rd.h"
 
+_Static_assert(IDENT_VALUE_MAX >= 255, "DHCP and NetBIOS values are copied whole (<= 255 bytes)");
+
 #define DNS_MAX_PTRS 16         /* compression pointers followed per name */
 #define DNS_MAX_QD 16           /* questions accepted in one message */
 #define DNS_MAX_RR 512          /* resource records walked per message */
@@ -42,7 +44,6 @@
 #define DHCP_PEND_SLOTS 64      /* DHCP client messages awaiting their ACK */
 #define HTTP_MAX_LINES 128      /* header lines looked at per message */
 #define SSH_SCAN_BYTES 1024     /* port 22: bytes searched for the banner line */
-#define DER_MAX_DEPTH 8         /* nesting followed in Kerberos messages */
 
 /* One address and what is known about it. */
 typedef struct ent {
@@ -65,20 +66,20 @@ typedef struct dhcp_pend {
 
 /* Names and addresses collected from one DNS message before they are stored. */
 typedef struct dns_scratch {
-    char name[DNS_MAX_NAMES][DNS_NAME_BUF]; /* interned names */
-    uint16_t name_len[DNS_MAX_NAMES];
-    int n_name;
+    char name[DNS_MAX_NAMES][DNS_NAME_BUF]; /* interned names (case-insensitive) */
+    uint16_t name_len[DNS_MAX_NAMES];   /* their lengths (they may hold NUL bytes) */
+    int n_name;                         /* names used */
     struct {
-        int name;               /* index into name[] */
-        uint8_t addr[16];
-        uint8_t ver;
-    } addr[DNS_MAX_ADDRS];      /* A/AAAA (owner -> addr) and reverse PTR (target -> addr) */
-    uint8_t addr_chain[DNS_MAX_ADDRS]; /* 1: follow CNAMEs back from the name (A/AAAA) */
-    int n_addr;
+        int name;                       /* index into name[] */
+        uint8_t addr[16];               /* the address the record gives */
+        uint8_t ver;                    /* 4 or 6 */
+    } addr[DNS_MAX_ADDRS];              /* A/AAAA (owner -> addr) and reverse PTR (target -> addr) */
+    uint8_t addr_chain[DNS_MAX_ADDRS];  /* 1: follow CNAMEs back from the name (A/AAAA) */
+    int n_addr;                         /* addr[] used */
     struct {
-        int owner, target;      /* indexes into name[] */
-    } cname[DNS_MAX_CNAME];
-    int n_cname;
+        int owner, target;              /* indexes into name[]: owner CNAME target */
+    } cname[DNS_MAX_CNAME];             /* CNAME records of the message */
+    int n_cname;                        /* cname[] used */
 } dns_scratch;
 
 /* The identity table. */
@@ -189,7 +190,7 @@ ident_clear(ident *id)
         ent_free(id->order[i]);
     id->n_ent = 0;
     memset(id->buckets, 0, id->nbuckets * sizeof(*id->buckets));
-    memset(id->pend, 0, sizeof(id->pend));
+    /* id->pend is kept: a DHCP exchange may straddle a flush */
     id->st.addrs = 0;
     id->st.records = 0;
 }
@@ -303,13 +304,13 @@ ent_get(ident *id, const uint8_t *addr, int ver)
     }
     memcpy(e->pub.addr, key, 16);
     e->pub.ver = (uint8_t)ver;
-    id->order[id->n_ent++] = e;
-    id->st.addrs++;
-    if (id->n_ent > id->nbuckets)
-        grow_buckets(id);
     size_t b = addr_hash(id, key, ver) & (id->nbuckets - 1);
     e->hnext = id->buckets[b];
     id->buckets[b] = e;
+    id->order[id->n_ent++] = e;
+    id->st.addrs++;
+    if (id->n_ent > id->nbuckets)
+        grow_buckets(id);       /* rehashes every entry, e included */
     return e;
 }
 
@@ -1332,11 +1333,11 @@ http_headers(rd_t r, const char *const *names, int n_names,
     return 0;
 }
 
-/* Context of the header callbacks. */
+/* Context of the header callbacks: where the values go. */
 typedef struct http_ctx {
-    ident *id;
-    const pkt_meta *m;
-    uint64_t ts;
+    ident *id;                  /* the table */
+    const pkt_meta *m;          /* the packet (its src/dst name the ends) */
+    uint64_t ts;                /* its time */
 } http_ctx;
 
 static void

@@ -44,7 +44,10 @@
  * records per address (max_recs), MACs per address (IDENT_MAX_MAC);
  * refusals are counted in ident_stats.
  *
- * Not thread-safe: one ident per capture thread.
+ * Not thread-safe: one ident per capture thread.  With the engine's
+ * per-worker hooks (packets spread by address), a DHCP REQUEST and its ACK
+ * can reach different workers; give DHCP to a single ident, or such leases
+ * are named only through ciaddr or the client's source address.
  */
 #ifndef SEGSCOPE_IDENT_H
 #define SEGSCOPE_IDENT_H
@@ -175,7 +178,8 @@ void ident_foreach_addr(const ident *id, ident_addr_fn fn, void *ctx);
  * ident_packet/ident_add/ident_add_mac/ident_clear/ident_free.
  */
 const ident_addr *ident_lookup(const ident *id, const uint8_t *addr, int ver);
-/* Forget every address and record (e.g. after flushing them to a store). */
+/* Forget every address and record (e.g. after flushing them to a store).
+   DHCP requests still waiting for their ACK are kept. */
 void ident_clear(ident *id);
 
 const ident_stats *ident_get_stats(const ident *id);

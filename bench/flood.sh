@@ -6,11 +6,11 @@
 # bench/genflows.c writes bench/out/flood-N-{udp,syn}.pcap: N distinct flows
 # of one packet each (UDP, then TCP SYN).  Each is read by
 #   segscope flows --no-dpi --max-flows MAX_FLOWS --stats
-# (and by segscope capture --db when this build has it) under
+# and by segscope capture --db (DPI on: capture has no --no-dpi) under
 # /usr/bin/time -v.  Reported: wall time, peak RSS, flows created, flows
 # evicted early (flows_ended_evicted of --stats), the table's peak, and
 # whether every flow reached the output (records == N; for capture, the
-# database's edge count == N).  Exit 1 if a flow was lost.
+# database's edge count and graph_flows_folded == N).  Exit 1 if a flow was lost.
 # Run from the build tree after `make`; needs about 380 MB of disk per pcap.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,11 +52,11 @@ for kind in udp syn; do
     if "$S" --help 2>/dev/null | grep -q '^  capture '; then
         db=$out/flood-db
         rm -rf "$db"
-        /usr/bin/time -v -o "$out/flood.time" "$S" capture -q --no-dpi --max-flows "$max" --stats \
+        /usr/bin/time -v -o "$out/flood.time" "$S" capture -q --max-flows "$max" --stats \
             --db "$db" -r "$pcap" > /dev/null 2> "$out/flood.stats" || true
-        edges=$(stat edges "$out/flood.stats")
-        [ -n "$edges" ] || edges=$("$S" db stats --db "$db" 2>/dev/null | awk '$1=="edges"{print $2}' || true)
-        ok=yes; [ "$edges" = "$n" ] || { ok=NO; lost=1; }
+        edges=$("$S" stats --db "$db" 2>/dev/null | awk '$1=="edges"{print $2}' || true)
+        folded=$(stat graph_flows_folded "$out/flood.stats")
+        ok=yes; [ "$edges" = "$n" ] && [ "$folded" = "$n" ] || { ok=NO; lost=1; }
         set -- $(timev "$out/flood.time")
         printf "%-44s %8s %9s %10s %10s %8s %10s %s\n" "capture --db $kind --max-flows $max" "$1" "$2" \
             "$(stat flows_created "$out/flood.stats")" "$(stat flows_ended_evicted "$out/flood.stats")" \

@@ -157,7 +157,9 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
         }
     }
     live_cfg lc = cfg->live;
-    lc.nonblock = cfg->nifaces > 1;
+    /* Non-blocking reads and our own poll(): a blocking read on an idle
+       interface (TPACKET_V3) may not return for a signal or --duration. */
+    lc.nonblock = 1;
     for (int i = 0; i < cfg->nifaces; i++) {
         int perm;
         e->ifaces[i] = live_open(cfg->ifaces[i], &lc, &perm, why, sizeof(why));
@@ -539,7 +541,7 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
                 clock_gettime(CLOCK_REALTIME, &now);
                 flowtab_expire(e->w[0].ft, (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
             }
-            if (n > 1) {
+            {
                 int m = 0;
                 for (int i = 0; i < n; i++) {
                     int fd = live_fd(e->ifaces[i]);
@@ -549,8 +551,12 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
                         m++;
                     }
                 }
-                if (m)
+                if (m) {
                     poll(pfd, (nfds_t)m, 100);
+                } else {
+                    struct timespec ts = { 0, 10000000 };
+                    nanosleep(&ts, NULL);
+                }
             }
         }
     }

@@ -28,6 +28,8 @@ extern const cli_cmd cmd_capture;
 extern const cli_cmd cmd_hosts;
 extern const cli_cmd cmd_edges;
 extern const cli_cmd cmd_stats;
+extern const cli_cmd cmd_recommend;
+extern const cli_cmd cmd_check;
 
 /* Set by SIGINT/SIGTERM; commands stop reading when it is non-zero. */
 extern volatile sig_atomic_t cli_stop;

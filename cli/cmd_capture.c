@@ -36,6 +36,7 @@ typedef struct capture_ctx {
     netclass *nc;               /* internal address space */
     graphagg *agg;              /* the graph being written */
     int verbose;                /* -v: a line per flush */
+    uint64_t ident_mark;        /* packet time of the last flush: older identities were handed */
 } capture_ctx;
 
 static void
@@ -108,16 +109,24 @@ ident_source(int kind)
     return "?";
 }
 
+/*
+ * Identities go to the graph at each flush: those learnt or seen again
+ * since the last flush, and every one of an address whose traffic this
+ * flush writes (an address named before its first flow ended gets its
+ * names then).  An identity never creates a node by itself.
+ */
 static void
 hand_ident(const ident_addr *ia, void *ctx)
 {
     capture_ctx *c = ctx;
     graph_addr a;
     graph_addr_set(&a, ia->addr, ia->ver);
+    int all = graphagg_has_node(c->agg, &a);
     for (uint32_t i = 0; i < ia->n_rec; i++) {
         const ident_rec *r = &ia->rec[i];
-        graphagg_ident(c->agg, &a, ident_kind_name(r->kind), r->value, ident_source(r->kind),
-                       r->first_ns, r->last_ns, 0);
+        if (all || r->last_ns >= c->ident_mark)
+            graphagg_ident(c->agg, &a, ident_kind_name(r->kind), r->value, ident_source(r->kind),
+                           r->first_ns, r->last_ns, 0);
     }
 }
 
@@ -134,6 +143,7 @@ cap_preflush(void *ctx, graphagg *a)
     cap->first_ns = st->first_ns;
     cap->last_ns = st->last_ns;
     ident_foreach_addr(c->id, hand_ident, c);
+    c->ident_mark = st->last_ns;
 }
 
 /* 1 if an identity kind names the host (label rules "name:GLOB" match these). */
@@ -236,6 +246,7 @@ print_stats(const capture_ctx *c, FILE *out)
     fprintf(out, "graph_corrupt_replaced %llu\n", (unsigned long long)s->corrupt_replaced);
     fprintf(out, "graph_idents %llu\n", (unsigned long long)s->idents);
     fprintf(out, "graph_idents_without_node %llu\n", (unsigned long long)s->idents_dropped);
+    fprintf(out, "graph_nodes_unchanged %llu\n", (unsigned long long)s->nodes_unchanged);
     fprintf(out, "graph_apps_dropped %llu\n", (unsigned long long)s->apps_dropped);
     fprintf(out, "graph_peak_node_deltas %llu\n", (unsigned long long)s->peak_nodes);
     fprintf(out, "graph_peak_edge_deltas %llu\n", (unsigned long long)s->peak_edges);
@@ -258,12 +269,13 @@ static const char capture_usage[] =
     "\n"
     "Graph:\n"
     "      --db DIR             the graph database (a directory)\n"
-    "      --labels FILE        label hosts from FILE (see segscope(1), LABELS)\n"
+    "      --labels FILE        label hosts from FILE (format in segscope(1))\n"
     "      --geoip DB           a MaxMind database (country, city or ASN); repeat for\n"
     "                           several (default: *.mmdb in /usr/share/GeoIP, /var/lib/GeoIP)\n"
     "      --internal CIDR      also treat CIDR as internal address space; repeat\n"
     "      --flush-interval SEC write to the database every SEC seconds (default 10;\n"
     "                           0 = only at the end)\n"
+    "      --ndpi-dir DIR       load nDPI's protos.txt, categories.txt... from DIR\n"
     "Output:\n"
     "  -v, --verbose            a line on standard error per flush\n"
     "      --stats              print every counter on standard error at the end\n"
@@ -274,18 +286,22 @@ static const char capture_usage[] =
 typedef struct capture_opts {
     const char *db;             /* --db */
     const char *labels;         /* --labels */
+    const char *ndpi_dir;       /* --ndpi-dir */
     const char *geoip[CAPTURE_MAX_GEOIP]; /* --geoip */
-    int n_geoip;
+    int n_geoip;                /* geoip[] used */
     const char *internal[CAPTURE_MAX_INTERNAL]; /* --internal */
-    int n_internal;
+    int n_internal;             /* internal[] used */
     double flush_s;             /* --flush-interval */
-    int verbose, stats, quiet;
+    int verbose;                /* -v */
+    int stats;                  /* --stats */
+    int quiet;                  /* -q */
 } capture_opts;
 
 static int
 parse(int argc, char **argv, eng_cfg *cfg, capture_opts *o)
 {
-    enum { OPT_DB = CAPOPT_LAST + 1, OPT_LABELS, OPT_GEOIP, OPT_INTERNAL, OPT_FLUSH, OPT_STATS };
+    enum { OPT_DB = CAPOPT_LAST + 1, OPT_LABELS, OPT_GEOIP, OPT_INTERNAL, OPT_FLUSH, OPT_STATS,
+           OPT_NDPI_DIR };
     static const struct option longopts[] = {
         CAPOPT_LONG,
         {"db", required_argument, NULL, OPT_DB},
@@ -293,6 +309,7 @@ parse(int argc, char **argv, eng_cfg *cfg, capture_opts *o)
         {"geoip", required_argument, NULL, OPT_GEOIP},
         {"internal", required_argument, NULL, OPT_INTERNAL},
         {"flush-interval", required_argument, NULL, OPT_FLUSH},
+        {"ndpi-dir", required_argument, NULL, OPT_NDPI_DIR},
         {"verbose", no_argument, NULL, 'v'},
         {"stats", no_argument, NULL, OPT_STATS},
         {"quiet", no_argument, NULL, 'q'},
@@ -309,6 +326,7 @@ parse(int argc, char **argv, eng_cfg *cfg, capture_opts *o)
         switch (opt) {
         case OPT_DB: o->db = optarg; break;
         case OPT_LABELS: o->labels = optarg; break;
+        case OPT_NDPI_DIR: o->ndpi_dir = optarg; break;
         case OPT_GEOIP:
             if (o->n_geoip == CAPTURE_MAX_GEOIP) {
                 cli_err("--geoip: at most %d databases", CAPTURE_MAX_GEOIP);
@@ -432,6 +450,7 @@ capture_exec(int argc, char **argv)
     }
     dpi_cfg dc;
     dpi_cfg_default(&dc);
+    dc.ndpi_dir = o.ndpi_dir;
     if (!(c.dpi = dpi_create(&dc, err, sizeof(err)))) {
         cli_err("%s", err);
         goto out;

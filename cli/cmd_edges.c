@@ -82,7 +82,10 @@ edges_exec(int argc, char **argv)
         }
     }
     if (optind < argc || !db) {
-        cli_err(db ? "unexpected argument '%s'" : "edges: --db DIR is required", argv[optind]);
+        if (optind < argc)
+            cli_err("unexpected argument '%s'", argv[optind]);
+        else
+            cli_err("edges: --db DIR is required");
         gq_filter_free(&f);
         return EXIT_USAGE;
     }

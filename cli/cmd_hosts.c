@@ -89,7 +89,10 @@ hosts_exec(int argc, char **argv)
         }
     }
     if (optind < argc || !db) {
-        cli_err(db ? "unexpected argument '%s'" : "hosts: --db DIR is required", argv[optind]);
+        if (optind < argc)
+            cli_err("unexpected argument '%s'", argv[optind]);
+        else
+            cli_err("hosts: --db DIR is required");
         gq_filter_free(&f);
         return EXIT_USAGE;
     }

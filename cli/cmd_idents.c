@@ -36,9 +36,9 @@ kind_is_name(int kind)
 typedef struct idents_ctx {
     ident *id;                  /* the identity table */
     const ident_addr **hosts;   /* addresses, collected after the run */
-    size_t n_hosts;
+    size_t n_hosts;             /* hosts[] used */
     identfmt_label *lab;        /* labels of the host being written */
-    int n_lab, cap_lab;
+    int n_lab, cap_lab;         /* lab[] used, allocated */
     int lab_oom;                /* a label could not be stored */
 } idents_ctx;
 

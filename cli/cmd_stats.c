@@ -115,7 +115,10 @@ stats_exec(int argc, char **argv)
         }
     }
     if (optind < argc || !db) {
-        cli_err(db ? "unexpected argument '%s'" : "stats: --db DIR is required", argv[optind]);
+        if (optind < argc)
+            cli_err("unexpected argument '%s'", argv[optind]);
+        else
+            cli_err("stats: --db DIR is required");
         return EXIT_USAGE;
     }
     graph *g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));

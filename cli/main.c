@@ -13,6 +13,8 @@ static const cli_cmd *const commands[] = {
     &cmd_hosts,
     &cmd_edges,
     &cmd_stats,
+    &cmd_recommend,
+    &cmd_check,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

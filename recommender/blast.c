@@ -53,10 +53,26 @@ blast_free(blast *b)
     free(b);
 }
 
-const blast_summary *blast_get_summary(const blast *b) { return &b->sum; }
-const blast_seg *blast_get_seg(const blast *b, uint32_t i) { return i < b->n_seg ? &b->seg[i] : NULL; }
-uint32_t blast_n_paths(const blast *b) { return b->n_paths; }
-const blast_path *blast_get_path(const blast *b, uint32_t i) { return i < b->n_paths ? &b->paths[i] : NULL; }
+const blast_summary *
+blast_get_summary(const blast *b)
+{
+    return &b->sum;
+}
+const blast_seg *
+blast_get_seg(const blast *b, uint32_t i)
+{
+    return i < b->n_seg ? &b->seg[i] : NULL;
+}
+uint32_t
+blast_n_paths(const blast *b)
+{
+    return b->n_paths;
+}
+const blast_path *
+blast_get_path(const blast *b, uint32_t i)
+{
+    return i < b->n_paths ? &b->paths[i] : NULL;
+}
 
 /* A directed graph over segments in compressed rows. */
 typedef struct sgraph {

@@ -11,6 +11,7 @@ cidr_cfg_default(cidr_cfg *cfg)
 {
     cfg->min_block = 64;
     cfg->density = 4;
+    cfg->pool_min = 8;
     cfg->exact = 0;
 }
 
@@ -74,7 +75,7 @@ get_bit(const uint8_t *a, int bit)
  */
 static void
 descend(cidr_out *o, const cidr_addr *a, size_t lo, size_t hi, uint8_t *pfx, int len,
-        int ipv, const cidr_cfg *cfg)
+        int ipv, const cidr_cfg *cfg, int dom)
 {
     int bits = ipv == 4 ? 32 : 128;
     int owner = a[lo].owner, pure = owner >= 0;
@@ -98,13 +99,44 @@ descend(cidr_out *o, const cidr_addr *a, size_t lo, size_t hi, uint8_t *pfx, int
         mid++;
     if (mid > lo) {
         set_bit(pfx, len, 0);
-        descend(o, a, lo, mid, pfx, len + 1, ipv, cfg);
+        descend(o, a, lo, mid, pfx, len + 1, ipv, cfg, dom);
+    } else if (dom >= 0) {
+        set_bit(pfx, len, 0);   /* empty half of a pool: the pool's segment */
+        emit(o, pfx, ipv, len + 1, dom, 0);
     }
     if (mid < hi) {
         set_bit(pfx, len, 1);
-        descend(o, a, mid, hi, pfx, len + 1, ipv, cfg);
+        descend(o, a, mid, hi, pfx, len + 1, ipv, cfg, dom);
+        set_bit(pfx, len, 0);
+    } else if (dom >= 0) {
+        set_bit(pfx, len, 1);
+        emit(o, pfx, ipv, len + 1, dom, 0);
         set_bit(pfx, len, 0);
     }
+}
+
+/* The segment holding most of a[lo..hi) if it is a pool: >= half of them and >= cfg->pool_min. */
+static int
+dominant(const cidr_addr *a, size_t lo, size_t hi, const cidr_cfg *cfg)
+{
+    if (cfg->exact || !cfg->pool_min)
+        return -1;
+    int best = -1;
+    size_t best_n = 0;
+    for (size_t i = lo; i < hi; i++) {
+        if (a[i].owner < 0 || a[i].owner == best)
+            continue;
+        size_t n = 0;
+        for (size_t j = lo; j < hi; j++)
+            n += a[j].owner == a[i].owner;
+        if (n > best_n) {
+            best_n = n;
+            best = a[i].owner;
+        }
+        if (best_n * 2 >= hi - lo)
+            break;
+    }
+    return best_n * 2 >= hi - lo && best_n >= cfg->pool_min ? best : -1;
 }
 
 long
@@ -132,7 +164,7 @@ cidr_blocks(cidr_addr *a, size_t n, const cidr_cfg *cfg, cidr_block **out)
         size_t j = i + 1;
         while (j < n && a[j].ipv == ipv && memcmp(a[j].addr, pfx, (size_t)root / 8) == 0)
             j++;
-        descend(&o, a, i, j, pfx, root, ipv, cfg);
+        descend(&o, a, i, j, pfx, root, ipv, cfg, dominant(a, i, j, cfg));
         i = j;
     }
     if (o.oom) {

@@ -13,7 +13,10 @@
  *   - a block is "supported" when it is small (at most min_block
  *     addresses) or well filled (at least one owned address per `density`
  *     addresses); otherwise it is split in halves and each half is
- *     judged again, halves without known addresses being dropped.
+ *     judged again, halves without known addresses being dropped;
+ *   - except in a pool: when one segment holds at least half of the known
+ *     addresses of a /24 (/64) and at least pool_min of them (a DHCP pool
+ *     of workstations, say), the empty parts of that /24 go to it too.
  *
  * How it works: addresses are sorted; for each /24 (/64) with known
  * addresses, a recursive descent over the binary prefix tree visits only
@@ -43,10 +46,11 @@ typedef struct cidr_block {
     uint32_t hosts;             /* known addresses it holds */
 } cidr_block;
 
-/* Knobs (cidr_cfg_default: min_block 64, density 4). */
+/* Knobs (cidr_cfg_default: min_block 64, density 4, pool_min 8). */
 typedef struct cidr_cfg {
     uint32_t min_block;         /* a pure block of at most this many addresses is always supported */
     uint32_t density;           /* or one owned address per this many addresses */
+    uint32_t pool_min;          /* owned addresses that make a /24 a pool (0 = never) */
     int exact;                  /* 1: no widening, every address its own /32 (/128) */
 } cidr_cfg;
 

@@ -101,7 +101,10 @@ on_edge(void *ctx, const graph_edge *ge)
         c->oom = 1;
         return 1;
     }
-    for (uint32_t i = 0; i < ge->n_name && i < GRAPH_MAX_NAMES; i++)
+    /* names on a DNS edge are the names asked about, not the resolver's */
+    int dns = ge->k.port == 53 || ge->k.port == 5353 || ge->k.port == 5355 ||
+              strcmp(ge->k.app, "DNS") == 0 || strcmp(ge->k.app, "MDNS") == 0 || strcmp(ge->k.app, "LLMNR") == 0;
+    for (uint32_t i = 0; i < ge->n_name && i < GRAPH_MAX_NAMES && !dns; i++)
         if (ge->name[i][0] && model_host_name(c->m, e.server, "server_name", ge->name[i]) < 0) {
             c->oom = 1;
             return 1;

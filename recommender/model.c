@@ -175,6 +175,15 @@ model_addr_private(const uint8_t *a, int ipv)
            memcmp(a, lo, 16) == 0;
 }
 
+int
+model_addr_special(const uint8_t *a, int ipv)
+{
+    static const uint8_t zero[16];
+    if (ipv == 4)
+        return a[0] == 0 || (a[0] & 0xf0) == 0xe0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+    return a[0] == 0xff || memcmp(a, zero, 16) == 0;
+}
+
 const char *
 model_addr_str(const uint8_t *addr, int ipv, char *buf, size_t len)
 {
@@ -416,8 +425,16 @@ model_finish(model *m)
     return 0;
 }
 
-uint32_t model_n_hosts(const model *m) { return m->n_hosts; }
-uint32_t model_n_edges(const model *m) { return m->n_edges; }
+uint32_t
+model_n_hosts(const model *m)
+{
+    return m->n_hosts;
+}
+uint32_t
+model_n_edges(const model *m)
+{
+    return m->n_edges;
+}
 
 const model_host *
 model_host_get(const model *m, uint32_t h)

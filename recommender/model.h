@@ -108,6 +108,8 @@ const char *model_host_label_get(const model *m, uint32_t h, const char *key);
 
 /* 1 if the address is in RFC 1918, ULA (fc00::/7), loopback or link-local space. */
 int model_addr_private(const uint8_t *addr, int ipv);
+/* 1 if the address is unspecified (0.0.0.0/8, ::), broadcast or multicast: never a workload. */
+int model_addr_special(const uint8_t *addr, int ipv);
 /* Address as text (RFC 5952 for IPv6) into buf; returns buf. */
 const char *model_addr_str(const uint8_t *addr, int ipv, char *buf, size_t len);
 /* Parse an address: 0 with addr (16 bytes) and *ipv set, -1 if not an address. */

@@ -149,6 +149,17 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A string from the document made safe for a one-line message: control bytes become '?'. */
+static const char *
+clean(const char *s, char *buf, size_t len)
+{
+    size_t k = 0;
+    for (; s && *s && k + 1 < len; s++)
+        buf[k++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+    buf[k] = 0;
+    return buf;
+}
+
 /* ---- freeing ---------------------------------------------------------- */
 
 void
@@ -237,16 +248,18 @@ parse_ref(policy *p, json_object *v, policy_ref *r, const char *name, const char
         char buf[80];
         r->kind = POLICY_REF_CIDR;
         if (policy_prefix_parse(strip(s + 5, buf, sizeof(buf)), &r->cidr) < 0) {
-            seterr(err, errlen, "%s: %s: '%.60s' is not an IP address or CIDR prefix without host bits",
-                   name, at, s + 5);
+            char cb[64];
+            seterr(err, errlen, "%s: %s: '%s' is not an IP address or CIDR prefix without host bits",
+                   name, at, clean(s + 5, cb, sizeof(cb)));
             return -1;
         }
     } else {
         r->kind = POLICY_REF_SEG;
         r->seg = find_seg(p, s);
         if (r->seg < 0) {
-            seterr(err, errlen, "%s: %s: unknown segment '%.80s' (not a segment id, any, internet or cidr:...)",
-                   name, at, s);
+            char cb[84];
+            seterr(err, errlen, "%s: %s: unknown segment '%s' (not a segment id, any, internet or cidr:...)",
+                   name, at, clean(s, cb, sizeof(cb)));
             return -1;
         }
     }
@@ -333,23 +346,24 @@ parse_segments(policy *p, json_object *segs, const char *name, char *err, size_t
             return -1;
         }
         const char *id = json_object_get_string(v);
-        char tmp[8];
+        char tmp[8], cid[84];
+        clean(id, cid, sizeof(cid));
         if (!*strip(id, tmp, sizeof(tmp))) {
             seterr(err, errlen, "%s: segments[%zu]: \"id\" must be a non-empty string", name, i);
             return -1;
         }
         if (strcmp(id, "any") == 0 || strcmp(id, "internet") == 0 || strncmp(id, "cidr:", 5) == 0) {
-            seterr(err, errlen, "%s: segments[%zu]: id '%.80s' is reserved (any, internet, cidr:...)", name, i, id);
+            seterr(err, errlen, "%s: segments[%zu]: id '%s' is reserved (any, internet, cidr:...)", name, i, cid);
             return -1;
         }
         if (find_seg(p, id) >= 0) {
-            seterr(err, errlen, "%s: segments[%zu]: duplicate segment id '%.80s'", name, i, id);
+            seterr(err, errlen, "%s: segments[%zu]: duplicate segment id '%s'", name, i, cid);
             return -1;
         }
         const char *nm = "";
         if (json_object_object_get_ex(s, "name", &v)) {
             if (json_object_get_type(v) != json_type_string) {
-                seterr(err, errlen, "%s: segments[%zu] (%.80s): \"name\" must be a string", name, i, id);
+                seterr(err, errlen, "%s: segments[%zu] (%s): \"name\" must be a string", name, i, cid);
                 return -1;
             }
             nm = json_object_get_string(v);
@@ -360,8 +374,8 @@ parse_segments(policy *p, json_object *segs, const char *name, char *err, size_t
         if (!p->segs[p->n_segs - 1].id || !p->segs[p->n_segs - 1].name)
             goto oom;
         if (!json_object_object_get_ex(s, "members", &v) || json_object_get_type(v) != json_type_array) {
-            seterr(err, errlen, "%s: segments[%zu] (%.80s): \"members\" must be a list of IP addresses or CIDR prefixes",
-                   name, i, id);
+            seterr(err, errlen, "%s: segments[%zu] (%s): \"members\" must be a list of IP addresses or CIDR prefixes",
+                   name, i, cid);
             return -1;
         }
         size_t nm_ = json_object_array_length(v);
@@ -373,14 +387,15 @@ parse_segments(policy *p, json_object *segs, const char *name, char *err, size_t
             json_object *mv = json_object_array_get_idx(v, j);
             char buf[80];
             if (!mv || json_object_get_type(mv) != json_type_string) {
-                seterr(err, errlen, "%s: segments[%zu] (%.80s): members[%zu]: expected a string", name, i, id, j);
+                seterr(err, errlen, "%s: segments[%zu] (%s): members[%zu]: expected a string", name, i, cid, j);
                 return -1;
             }
             prange *r = &p->ranges[nr];
             if (policy_prefix_parse(strip(json_object_get_string(mv), buf, sizeof(buf)), &r->pfx) < 0) {
+                char cm[64];
                 seterr(err, errlen,
-                       "%s: segments[%zu] (%.80s): members[%zu]: '%.60s' is not an IP address or CIDR prefix without host bits",
-                       name, i, id, j, json_object_get_string(mv));
+                       "%s: segments[%zu] (%s): members[%zu]: '%s' is not an IP address or CIDR prefix without host bits",
+                       name, i, cid, j, clean(json_object_get_string(mv), cm, sizeof(cm)));
                 return -1;
             }
             prefix_range(&r->pfx, r->lo, r->hi);
@@ -397,10 +412,10 @@ parse_segments(policy *p, json_object *segs, const char *name, char *err, size_t
     for (size_t k = 0; k < nr; k++) {
         const prange *cur = &p->ranges[k];
         if (best && best->ipv == cur->ipv && memcmp(cur->lo, best->hi, 16) <= 0 && best->seg != cur->seg) {
-            char a[64], b[64];
-            seterr(err, errlen, "%s: segments '%.80s' and '%.80s' overlap (%s and %s share addresses); "
-                   "an address may belong to at most one segment", name, p->segs[best->seg].id,
-                   p->segs[cur->seg].id, policy_prefix_str(&best->pfx, a, sizeof(a)),
+            char a[64], b[64], c1[84], c2[84];
+            seterr(err, errlen, "%s: segments '%s' and '%s' overlap (%s and %s share addresses); "
+                   "an address may belong to at most one segment", name, clean(p->segs[best->seg].id, c1, sizeof(c1)),
+                   clean(p->segs[cur->seg].id, c2, sizeof(c2)), policy_prefix_str(&best->pfx, a, sizeof(a)),
                    policy_prefix_str(&cur->pfx, b, sizeof(b)));
             return -1;
         }
@@ -578,8 +593,16 @@ policy_load(const char *path, char *err, size_t errlen)
 
 /* ---- queries ---------------------------------------------------------- */
 
-int policy_n_segments(const policy *p) { return p->n_segs; }
-int policy_n_rules(const policy *p) { return p->n_rules; }
+int
+policy_n_segments(const policy *p)
+{
+    return p->n_segs;
+}
+int
+policy_n_rules(const policy *p)
+{
+    return p->n_rules;
+}
 
 const char *
 policy_segment_id(const policy *p, int seg)

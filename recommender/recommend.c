@@ -72,9 +72,21 @@ rec_free(recommendation *r)
     free(r);
 }
 
-const segmentation *rec_segments(const recommendation *r) { return r->seg; }
-const rules *rec_rules(const recommendation *r) { return r->rules; }
-const blast *rec_blast(const recommendation *r) { return r->blast; }
+const segmentation *
+rec_segments(const recommendation *r)
+{
+    return r->seg;
+}
+const rules *
+rec_rules(const recommendation *r)
+{
+    return r->rules;
+}
+const blast *
+rec_blast(const recommendation *r)
+{
+    return r->blast;
+}
 
 /* ---- helpers ---------------------------------------------------------------- */
 

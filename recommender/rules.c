@@ -125,10 +125,26 @@ rules_free(rules *r)
     free(r);
 }
 
-uint32_t rules_count(const rules *r) { return r->n; }
-const rule *rules_get(const rules *r, uint32_t i) { return i < r->n ? &r->r[i] : NULL; }
-uint32_t rules_review_count(const rules *r) { return r->nv; }
-const review *rules_review_get(const rules *r, uint32_t i) { return i < r->nv ? &r->v[i] : NULL; }
+uint32_t
+rules_count(const rules *r)
+{
+    return r->n;
+}
+const rule *
+rules_get(const rules *r, uint32_t i)
+{
+    return i < r->n ? &r->r[i] : NULL;
+}
+uint32_t
+rules_review_count(const rules *r)
+{
+    return r->nv;
+}
+const review *
+rules_review_get(const rules *r, uint32_t i)
+{
+    return i < r->nv ? &r->v[i] : NULL;
+}
 
 /* ---- candidates ------------------------------------------------------------ */
 
@@ -407,11 +423,13 @@ rules_build(const model *m, const segmentation *s, const rules_cfg *cfg_in)
         const model_host *hc = model_host_get(m, e->client), *hsv = model_host_get(m, e->server);
         if (!hc->internal && !hsv->internal)
             continue;
+        if (model_addr_special(hc->addr, hc->ipv) || model_addr_special(hsv->addr, hsv->ipv))
+            continue;           /* broadcast, multicast, unspecified: not governed by the policy */
         uint32_t src = hc->internal ? seg_of(s, e->client) : RULE_INTERNET;
         uint32_t dst = hsv->internal ? seg_of(s, e->server) : RULE_INTERNET;
         int reason = -1;
         uint32_t scanner = MODEL_NONE;
-        if (seg_host_flags(s, e->client) & SEG_HOST_SCANNER) {
+        if ((seg_host_flags(s, e->client) & SEG_HOST_SCANNER) && e->flows <= 2) {
             reason = REVIEW_SCANNER;
             scanner = e->client;
         } else if (hsv->internal && (seg_host_flags(s, e->server) & SEG_HOST_DEAD)) {
@@ -425,7 +443,7 @@ rules_build(const model *m, const segmentation *s, const rules_cfg *cfg_in)
             continue;
         int proto = is_icmp(e->proto) ? 1 : e->proto;
         int port = proto == 1 ? 0 : e->port;
-        uint64_t k1 = ((uint64_t)src << 32) | dst;
+        uint64_t k1 = reason == REVIEW_SCANNER ? (uint64_t)src << 32 : ((uint64_t)src << 32) | dst;
         uint64_t k2 = reason == REVIEW_SCANNER
                           ? ((uint64_t)(reason + 1) << 56) | scanner
                           : ((uint64_t)(reason + 1) << 56) | ((uint64_t)proto << 16) | (uint64_t)port;

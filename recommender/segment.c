@@ -256,8 +256,10 @@ edge_usable(const model *m, const unsigned char *hflags, const model_edge *e)
 {
     if (e->client == e->server)
         return 0;
-    if (hflags[e->client] & (SEG_HOST_SCANNER | SEG_HOST_DEAD))
+    if (hflags[e->client] & SEG_HOST_DEAD)
         return 0;
+    if ((hflags[e->client] & SEG_HOST_SCANNER) && e->flows <= 2)
+        return 0;               /* a probe; the scanner's own DNS, NTP... are kept */
     if (hflags[e->server] & SEG_HOST_DEAD)
         return 0;
     if ((e->proto == 6 || e->proto == 1 || e->proto == 58) && e->pkts[1] == 0)
@@ -532,35 +534,198 @@ group_cmp(const void *pa, const void *pb)
     return a->minl < b->minl ? -1 : a->minl > b->minl;
 }
 
-/* A cluster under construction. */
+/* A cluster under construction: its centroid is cnt(feature) / n. */
 typedef struct clus {
     double n;                   /* hosts */
-    double t;                   /* sum over features of w * count */
+    uint32_t *fid;              /* features any member has */
+    uint32_t nf, capf;
 } clus;
+
+/* Shared state of one clustering round. */
+typedef struct cround {
+    const featset *fs;          /* the features */
+    clus *cl;                   /* clusters */
+    u64map cnt;                 /* (cluster, feature) -> index into cntv */
+    double *cntv;               /* summed strength of a feature over a cluster's members */
+    size_t cntv_cap;
+} cround;
+
+/* Share of members of cluster c with feature f (strength-weighted). */
+static double
+cr_p(const cround *r, uint32_t c, uint32_t f)
+{
+    uint32_t *pv = u64map_find(&r->cnt, ((uint64_t)c << 32) | f);
+    return pv ? r->cntv[*pv] / r->cl[c].n : 0;
+}
+
+/*
+ * Similarity of a feature set (gf, gx, gn) with cluster c, 0..1: the
+ * smaller of
+ *   explained  the weighted share of the host's features that at least
+ *              20% of the cluster also shows (extra services set a host
+ *              apart in proportion to their weight), and
+ *   core       the weighted share of the cluster's core features (shown
+ *              by at least half its members) that the host shows.
+ * Tolerant of hosts that use only part of what their group uses (one
+ * workstation prints, another does not), strict about what is rare.
+ */
+static double
+cr_sim(const cround *r, uint32_t c, const uint32_t *gf, const float *gx, uint32_t gn)
+{
+    const featset *fs = r->fs;
+    double e_num = 0, e_den = 0, c_num = 0, c_den = 0;
+    for (uint32_t i = 0; i < gn; i++) {
+        double w = fs->w[gf[i]] * gx[i];
+        double p = cr_p(r, c, gf[i]);
+        e_den += w;
+        e_num += w * (p >= 0.2 ? 1.0 : p / 0.2);
+    }
+    const clus *k = &r->cl[c];
+    for (uint32_t i = 0; i < k->nf; i++) {
+        double p = cr_p(r, c, k->fid[i]);
+        if (p < 0.5)
+            continue;
+        double w = fs->w[k->fid[i]];
+        c_den += w;
+        /* binary search: gf is sorted */
+        uint32_t lo = 0, hi = gn;
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (gf[mid] < k->fid[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < gn && gf[lo] == k->fid[i])
+            c_num += w;
+    }
+    double ex = e_den > 1e-12 ? e_num / e_den : 1.0;
+    double co = c_den > 1e-12 ? c_num / c_den : 1.0;
+    return ex < co ? ex : co;
+}
+
+/* Add `size` hosts with features (gf, gx, gn) to cluster c. 0 or -1. */
+static int
+cr_join(cround *r, uint32_t c, const uint32_t *gf, const float *gx, uint32_t gn, uint32_t size,
+        uint32_t **inv, uint32_t *inv_n, uint32_t *inv_cap)
+{
+    for (uint32_t i = 0; i < gn; i++) {
+        int added;
+        uint32_t *pv = u64map_get(&r->cnt, ((uint64_t)c << 32) | gf[i], 0, &added);
+        if (!pv)
+            return -1;
+        if (added) {
+            *pv = (uint32_t)(r->cnt.n - 1);
+            if (r->cnt.n > r->cntv_cap) {
+                size_t nc = r->cntv_cap ? r->cntv_cap * 2 : 4096;
+                double *nv = realloc(r->cntv, nc * sizeof(double));
+                if (!nv)
+                    return -1;
+                r->cntv = nv;
+                r->cntv_cap = nc;
+            }
+            r->cntv[*pv] = 0;
+            clus *k = &r->cl[c];
+            if (k->nf == k->capf) {
+                uint32_t ncap = k->capf ? k->capf * 2 : 16;
+                uint32_t *nf = realloc(k->fid, ncap * sizeof(uint32_t));
+                if (!nf)
+                    return -1;
+                k->fid = nf;
+                k->capf = ncap;
+            }
+            k->fid[k->nf++] = gf[i];
+            uint32_t f = gf[i];
+            if (inv_n[f] == inv_cap[f]) {
+                uint32_t ncap = inv_cap[f] ? inv_cap[f] * 2 : 4;
+                uint32_t *ni = realloc(inv[f], ncap * sizeof(uint32_t));
+                if (!ni)
+                    return -1;
+                inv[f] = ni;
+                inv_cap[f] = ncap;
+            }
+            inv[f][inv_n[f]++] = c;
+        }
+        r->cntv[*pv] += (double)size * gx[i];
+    }
+    r->cl[c].n += size;
+    return 0;
+}
+
+/* Candidate clusters for a feature set: those sharing one of its heaviest features, and `largest`. */
+static uint32_t
+cr_candidates(const featset *fs, const uint32_t *gf, const float *gx, uint32_t gn, uint32_t first_cl,
+              uint32_t largest, uint32_t *const *inv, const uint32_t *inv_n, uint32_t *mark,
+              uint32_t stamp, uint32_t *cand, uint32_t max)
+{
+    uint32_t nc = 0;
+    if (largest != UINT32_MAX) {
+        cand[nc++] = largest;
+        mark[largest] = stamp;
+    }
+    uint32_t top[8];
+    int nt = 0;
+    for (uint32_t i = 0; i < gn; i++) {
+        double wi = fs->w[gf[i]] * gx[i];
+        if (wi <= 0.01)
+            continue;
+        if (nt < 8) {
+            top[nt++] = i;
+        } else {
+            int lo = 0;
+            for (int k = 1; k < 8; k++)
+                if (fs->w[gf[top[k]]] * gx[top[k]] < fs->w[gf[top[lo]]] * gx[top[lo]])
+                    lo = k;
+            if (fs->w[gf[top[lo]]] * gx[top[lo]] < wi)
+                top[lo] = i;
+        }
+    }
+    for (int k = 0; k < nt && nc < max; k++) {
+        uint32_t f = gf[top[k]];
+        for (uint32_t j = 0; j < inv_n[f] && nc < max; j++) {
+            uint32_t c = inv[f][j];
+            if (c >= first_cl && mark[c] != stamp) {
+                mark[c] = stamp;
+                cand[nc++] = c;
+            }
+        }
+    }
+    return nc;
+}
 
 /*
  * Split every previous colour of the local hosts into clusters.  prev[li]
  * is the previous colour; new colours go to next[li]; conf[li] gets the
- * similarity at joining.  Returns the number of clusters, or -1 on OOM.
+ * host's similarity with its cluster.  Two passes: groups of identical
+ * hosts, largest first, join the most similar cluster built so far (or
+ * start one); then each group moves to its most similar cluster given the
+ * final centroids, and clusters left empty are dropped.  Returns the
+ * number of clusters, or -1 on OOM.
  */
 static long
 cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32_t *fixed,
               double join, uint32_t *next, float *conf)
 {
+    enum { MAXCAND = 48 };
     long ret = -1;
-    uint32_t *order = malloc((nl ? nl : 1) * sizeof(uint32_t));
-    sgroup *groups = malloc((nl ? nl : 1) * sizeof(sgroup));
-    clus *cl = malloc((nl ? nl : 1) * sizeof(clus));
-    uint32_t *mark = malloc((nl ? nl : 1) * sizeof(uint32_t));
-    uint32_t *cand = malloc((nl ? nl : 1) * sizeof(uint32_t));
+    size_t nn = nl ? nl : 1;
+    uint32_t *order = malloc(nn * sizeof(uint32_t));
+    sgroup *groups = malloc(nn * sizeof(sgroup));
+    uint32_t *gcl = malloc(nn * sizeof(uint32_t));
+    float *gsim = malloc(nn * sizeof(float));
+    uint32_t *gfirst = malloc(nn * sizeof(uint32_t));
+    uint32_t *mark = malloc(nn * sizeof(uint32_t));
+    uint32_t *cand = malloc((MAXCAND + 1) * sizeof(uint32_t));
+    uint32_t *remap = malloc(nn * sizeof(uint32_t));
+    double *newn = calloc(nn, sizeof(double));
     uint32_t **inv = calloc(fs->n_feat ? fs->n_feat : 1, sizeof(uint32_t *));
     uint32_t *inv_n = calloc(fs->n_feat ? fs->n_feat : 1, sizeof(uint32_t));
     uint32_t *inv_cap = calloc(fs->n_feat ? fs->n_feat : 1, sizeof(uint32_t));
-    u64map cnt = {0};
-    double *cntv = NULL;
-    size_t cntv_cap = 0;
-    if (!order || !groups || !cl || !mark || !cand || !inv || !inv_n || !inv_cap ||
-        u64map_init(&cnt, nl * 4 + 64) < 0)
+    cround r = { .fs = fs };
+    r.cl = calloc(nn, sizeof(clus));
+    uint32_t ncl = 0, ng = 0;
+    if (!order || !groups || !gcl || !gsim || !gfirst || !mark || !cand || !remap || !newn || !inv ||
+        !inv_n || !inv_cap || !r.cl || u64map_init(&r.cnt, nl * 4 + 64) < 0)
         goto done;
     for (uint32_t i = 0; i < nl; i++) {
         order[i] = i;
@@ -571,7 +736,6 @@ cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32
     qsort(order, nl, sizeof(uint32_t), host_sig_cmp);
     g_fs = NULL;
     g_prev = NULL;
-    uint32_t ng = 0;
     for (uint32_t i = 0; i < nl; i++) {
         uint32_t li = order[i];
         if (ng && groups[ng - 1].prev == prev[li] && same_sig(fs, order[groups[ng - 1].first], li)) {
@@ -583,7 +747,8 @@ cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32
         }
     }
     qsort(groups, ng, sizeof(sgroup), group_cmp);
-    uint32_t ncl = 0, prev_colour = UINT32_MAX, first_cl = 0, largest = UINT32_MAX;
+    /* pass 1: greedy */
+    uint32_t prev_colour = UINT32_MAX, first_cl = 0, largest = UINT32_MAX, stamp = 0;
     for (uint32_t gi = 0; gi < ng; gi++) {
         const sgroup *g = &groups[gi];
         uint32_t rep = order[g->first];
@@ -595,62 +760,17 @@ cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32
             first_cl = ncl;
             largest = UINT32_MAX;
         }
+        gfirst[gi] = first_cl;
         uint32_t best = UINT32_MAX;
         double best_sim = -1;
         if (!fixed[rep]) {
-            /* candidates: clusters of this colour sharing one of the heaviest features, and the largest */
-            uint32_t nc = 0;
-            if (largest != UINT32_MAX) {
-                cand[nc++] = largest;
-                mark[largest] = gi;
-            }
-            uint32_t top[8];
-            int nt = 0;
-            for (uint32_t i = 0; i < gn; i++) {
-                double wi = fs->w[gf[i]] * gx[i];
-                if (wi <= 0.01)
-                    continue;
-                if (nt < 8) {
-                    top[nt++] = i;
-                } else {
-                    int lo = 0;
-                    for (int k = 1; k < 8; k++)
-                        if (fs->w[gf[top[k]]] * gx[top[k]] < fs->w[gf[top[lo]]] * gx[top[lo]])
-                            lo = k;
-                    if (fs->w[gf[top[lo]]] * gx[top[lo]] < wi)
-                        top[lo] = i;
-                }
-            }
-            for (int k = 0; k < nt && nc < 256; k++) {
-                uint32_t f = gf[top[k]];
-                for (uint32_t j = 0; j < inv_n[f] && nc < 256; j++) {
-                    uint32_t c = inv[f][j];
-                    if (c >= first_cl && mark[c] != gi) {
-                        mark[c] = gi;
-                        cand[nc++] = c;
-                    }
-                }
-            }
-            double wg = 0;
-            for (uint32_t i = 0; i < gn; i++)
-                wg += fs->w[gf[i]] * gx[i];
+            uint32_t nc = cr_candidates(fs, gf, gx, gn, first_cl, largest, inv, inv_n, mark, ++stamp,
+                                        cand, MAXCAND);
             for (uint32_t k = 0; k < nc; k++) {
-                uint32_t c = cand[k];
-                double a = 0, mx = 0, sp = 0;
-                for (uint32_t i = 0; i < gn; i++) {
-                    uint32_t *pv = u64map_find(&cnt, ((uint64_t)c << 32) | gf[i]);
-                    double p = pv ? cntv[*pv] / cl[c].n : 0;
-                    double wi = fs->w[gf[i]];
-                    a += wi * (p < gx[i] ? p : gx[i]);
-                    mx += wi * (p > gx[i] ? p : gx[i]);
-                    sp += wi * p;
-                }
-                double den = mx + (cl[c].t / cl[c].n - sp);
-                double sim = den > 1e-12 ? a / den : 1.0;
-                (void)wg;
-                if (sim > best_sim || (sim == best_sim && c < best)) {
+                double sim = cr_sim(&r, cand[k], gf, gx, gn);
+                if (sim > best_sim || (sim == best_sim && cand[k] < best)) {
                     best_sim = sim;
-                    best = c;
+                    best = cand[k];
                 }
             }
             if (best != UINT32_MAX && best_sim < join)
@@ -658,65 +778,144 @@ cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32
         }
         if (best == UINT32_MAX) {
             best = ncl++;
-            cl[best].n = 0;
-            cl[best].t = 0;
             best_sim = 1.0;
         }
-        /* join: update the centroid and the inverted index */
-        for (uint32_t i = 0; i < gn; i++) {
-            int added;
-            uint32_t *pv = u64map_get(&cnt, ((uint64_t)best << 32) | gf[i], 0, &added);
-            if (!pv)
-                goto done;
-            if (added) {
-                *pv = (uint32_t)(cnt.n - 1);
-                if (cnt.n > cntv_cap) {
-                    size_t nc2 = cntv_cap ? cntv_cap * 2 : 4096;
-                    double *nv = realloc(cntv, nc2 * sizeof(double));
-                    if (!nv)
-                        goto done;
-                    cntv = nv;
-                    cntv_cap = nc2;
-                }
-                cntv[*pv] = 0;
-                uint32_t f = gf[i];
-                if (inv_n[f] == inv_cap[f]) {
-                    uint32_t ncap = inv_cap[f] ? inv_cap[f] * 2 : 4;
-                    uint32_t *ni = realloc(inv[f], ncap * sizeof(uint32_t));
-                    if (!ni)
-                        goto done;
-                    inv[f] = ni;
-                    inv_cap[f] = ncap;
-                }
-                inv[f][inv_n[f]++] = best;
-            }
-            cntv[*pv] += (double)g->size * gx[i];
-            cl[best].t += fs->w[gf[i]] * g->size * gx[i];
-        }
-        cl[best].n += g->size;
-        if (largest == UINT32_MAX || cl[best].n > cl[largest].n)
+        if (cr_join(&r, best, gf, gx, gn, g->size, inv, inv_n, inv_cap) < 0)
+            goto done;
+        if (largest == UINT32_MAX || r.cl[best].n > r.cl[largest].n)
             largest = best;
+        gcl[gi] = best;
+        gsim[gi] = (float)best_sim;
+    }
+    /* pass 2: each group to its most similar cluster under the final centroids */
+    for (uint32_t gi = 0; gi < ng; gi++) {
+        const sgroup *g = &groups[gi];
+        uint32_t rep = order[g->first];
+        if (fixed[rep])
+            continue;
+        const uint32_t *gf = fs->fid + fs->off[rep];
+        const float *gx = fs->x + fs->off[rep];
+        uint32_t gn = fs->off[rep + 1] - fs->off[rep];
+        uint32_t nc = cr_candidates(fs, gf, gx, gn, gfirst[gi], gcl[gi], inv, inv_n, mark, ++stamp,
+                                    cand, MAXCAND);
+        uint32_t best = gcl[gi];
+        double best_sim = cr_sim(&r, best, gf, gx, gn);
+        for (uint32_t k = 0; k < nc; k++) {
+            double sim = cr_sim(&r, cand[k], gf, gx, gn);
+            if (sim > best_sim + 1e-9 && sim >= join) {
+                best_sim = sim;
+                best = cand[k];
+            }
+        }
+        gcl[gi] = best;
+        gsim[gi] = (float)best_sim;
+    }
+    /* pass 3: rebuild the centroids from the final assignment, then merge
+       clusters of one previous colour whose centroids are alike (weighted
+       Ruzicka similarity >= join): a group that differs only in how many of
+       its members use some service is one group */
+    {
+        cround r2 = { .fs = fs };
+        r2.cl = calloc(ncl ? ncl : 1, sizeof(clus));
+        uint32_t *uf = malloc((ncl ? ncl : 1) * sizeof(uint32_t));
+        uint32_t *cprev = malloc((ncl ? ncl : 1) * sizeof(uint32_t));
+        uint32_t *i2 = calloc(fs->n_feat ? fs->n_feat : 1, sizeof(uint32_t));
+        uint32_t **v2 = calloc(fs->n_feat ? fs->n_feat : 1, sizeof(uint32_t *));
+        uint32_t *c2 = calloc(fs->n_feat ? fs->n_feat : 1, sizeof(uint32_t));
+        int ok = r2.cl && uf && cprev && i2 && v2 && c2 && u64map_init(&r2.cnt, nl * 4 + 64) == 0;
+        for (uint32_t gi = 0; ok && gi < ng; gi++) {
+            const sgroup *g = &groups[gi];
+            uint32_t rep = order[g->first];
+            cprev[gcl[gi]] = g->prev;
+            if (cr_join(&r2, gcl[gi], fs->fid + fs->off[rep], fs->x + fs->off[rep],
+                        fs->off[rep + 1] - fs->off[rep], g->size, v2, i2, c2) < 0)
+                ok = 0;
+        }
+        for (uint32_t c = 0; ok && c < ncl; c++)
+            uf[c] = c;
+        /* clusters per previous colour: pairwise, bounded */
+        for (uint32_t a = 0; ok && a < ncl; a++) {
+            if (r2.cl[a].n == 0 || uf_find(uf, a) != a)
+                continue;
+            uint32_t seen_b = 0;
+            for (uint32_t b = a + 1; b < ncl && seen_b < 300; b++) {
+                if (r2.cl[b].n == 0 || cprev[b] != cprev[a] || uf_find(uf, b) != b)
+                    continue;
+                seen_b++;
+                double num = 0, den = 0;
+                for (int side = 0; side < 2; side++) {
+                    const clus *k = &r2.cl[side ? b : a];
+                    for (uint32_t i = 0; i < k->nf; i++) {
+                        uint32_t f = k->fid[i];
+                        double pa = cr_p(&r2, a, f), pb = cr_p(&r2, b, f);
+                        if (side && pa > 0)
+                            continue;   /* counted from a's side */
+                        num += fs->w[f] * (pa < pb ? pa : pb);
+                        den += fs->w[f] * (pa > pb ? pa : pb);
+                    }
+                }
+                double sim = den > 1e-12 ? num / den : 1.0;
+                if (sim >= join)
+                    uf[b] = a;
+            }
+        }
+        if (ok)
+            for (uint32_t gi = 0; gi < ng; gi++)
+                gcl[gi] = uf_find(uf, gcl[gi]);
+        for (uint32_t f = 0; v2 && f < fs->n_feat; f++)
+            free(v2[f]);
+        if (r2.cl)
+            for (uint32_t c = 0; c < ncl; c++)
+                free(r2.cl[c].fid);
+        free(r2.cl);
+        free(r2.cntv);
+        u64map_done(&r2.cnt);
+        free(uf);
+        free(cprev);
+        free(i2);
+        free(v2);
+        free(c2);
+        if (!ok)
+            goto done;
+    }
+    /* renumber non-empty clusters in order of first use */
+    for (uint32_t c = 0; c < ncl; c++)
+        remap[c] = UINT32_MAX;
+    uint32_t used = 0;
+    for (uint32_t gi = 0; gi < ng; gi++)
+        if (remap[gcl[gi]] == UINT32_MAX)
+            remap[gcl[gi]] = used++;
+    for (uint32_t gi = 0; gi < ng; gi++) {
+        const sgroup *g = &groups[gi];
         for (uint32_t i = 0; i < g->size; i++) {
             uint32_t li = order[g->first + i];
-            next[li] = best;
-            conf[li] = (float)best_sim;
+            next[li] = remap[gcl[gi]];
+            conf[li] = gsim[gi] > 1.0f ? 1.0f : gsim[gi];
         }
     }
-    ret = ncl;
+    ret = used;
 done:
     if (inv)
         for (uint32_t f = 0; f < fs->n_feat; f++)
             free(inv[f]);
+    if (r.cl)
+        for (uint32_t c = 0; c < ncl; c++)
+            free(r.cl[c].fid);
+    free(r.cl);
+    free(r.cntv);
+    u64map_done(&r.cnt);
     free(inv);
     free(inv_n);
     free(inv_cap);
     free(order);
     free(groups);
-    free(cl);
+    free(gcl);
+    free(gsim);
+    free(gfirst);
     free(mark);
     free(cand);
-    free(cntv);
-    u64map_done(&cnt);
+    free(remap);
+    free(newn);
     return ret;
 }
 
@@ -836,7 +1035,11 @@ seg_free(segmentation *s)
     free(s);
 }
 
-uint32_t seg_count(const segmentation *s) { return s->n_segs; }
+uint32_t
+seg_count(const segmentation *s)
+{
+    return s->n_segs;
+}
 
 uint32_t
 seg_of(const segmentation *s, uint32_t h)
@@ -863,10 +1066,26 @@ seg_members(const segmentation *s, uint32_t i, uint32_t *n)
     return s->members + s->segs[i].mem_off;
 }
 
-const char *seg_id(const segmentation *s, uint32_t i) { return s->segs[i].id; }
-const char *seg_name(const segmentation *s, uint32_t i) { return s->segs[i].name; }
-const char *seg_why(const segmentation *s, uint32_t i) { return s->segs[i].why; }
-unsigned seg_flags(const segmentation *s, uint32_t i) { return s->segs[i].flags; }
+const char *
+seg_id(const segmentation *s, uint32_t i)
+{
+    return s->segs[i].id;
+}
+const char *
+seg_name(const segmentation *s, uint32_t i)
+{
+    return s->segs[i].name;
+}
+const char *
+seg_why(const segmentation *s, uint32_t i)
+{
+    return s->segs[i].why;
+}
+unsigned
+seg_flags(const segmentation *s, uint32_t i)
+{
+    return s->segs[i].flags;
+}
 
 const cidr_block *
 seg_blocks(const segmentation *s, uint32_t i, uint32_t *n)
@@ -994,6 +1213,7 @@ typedef struct svc_count {
     uint32_t key;               /* proto << 16 | port */
     uint32_t app;               /* most seen application */
     uint32_t clients;           /* distinct peers (approximate: edges) */
+    uint64_t flows;             /* flows */
 } svc_count;
 
 static int
@@ -1027,9 +1247,10 @@ segment_services(const model *m, const unsigned char *hflags, const uint32_t *me
             if (q == k) {
                 if (k == max)
                     continue;
-                out[k++] = (svc_count){ .key = key, .app = e->app, .clients = 0 };
+                out[k++] = (svc_count){ .key = key, .app = e->app, .clients = 0, .flows = 0 };
             }
             out[q].clients++;
+            out[q].flows += e->flows;
             if (!out[q].app)
                 out[q].app = e->app;
         }
@@ -1138,6 +1359,258 @@ proto_port_name(int proto, int port)
     return NULL;
 }
 
+static const uint32_t *g_key; /* for by_key_cmp only (set and cleared around the call) */
+
+/* Order indices by g_key[index], then by index. */
+static int
+by_key_cmp(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    if (g_key[a] != g_key[b])
+        return g_key[a] < g_key[b] ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+/* FNV-1a hash of a host's name stem, 0 if it has none. */
+static uint64_t
+stem_hash(const model *m, uint32_t h)
+{
+    char st[64];
+    host_stem(m, h, st, sizeof(st));
+    if (!st[0])
+        return 0;
+    uint64_t x = 1469598103934665603ULL;
+    for (const char *c = st; *c; c++)
+        x = (x ^ (uint8_t)*c) * 1099511628211ULL;
+    return x | 1;
+}
+
+/* One group for name_merge. */
+typedef struct ngroup {
+    uint32_t root;              /* union-find root (local index) */
+    uint64_t stem;              /* dominant stem hash, 0 if none */
+    uint32_t *svc;              /* offered services (proto << 16 | port), sorted */
+    uint32_t n_svc;
+} ngroup;
+
+static int
+ngroup_cmp(const void *pa, const void *pb)
+{
+    const ngroup *a = pa, *b = pb;
+    if (a->stem != b->stem)
+        return a->stem < b->stem ? -1 : 1;
+    return a->root < b->root ? -1 : a->root > b->root;
+}
+
+/* Sorted-set Jaccard of two service lists. */
+static double
+svc_jaccard(const ngroup *a, const ngroup *b)
+{
+    if (!a->n_svc && !b->n_svc)
+        return 1.0;
+    uint32_t i = 0, j = 0, inter = 0;
+    while (i < a->n_svc && j < b->n_svc) {
+        if (a->svc[i] == b->svc[j]) {
+            inter++;
+            i++;
+            j++;
+        } else if (a->svc[i] < b->svc[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    return (double)inter / (double)(a->n_svc + b->n_svc - inter);
+}
+
+/* See the comment at the call in seg_build.  uf[] holds roots on entry and on exit. */
+static int
+name_merge(const model *m, const unsigned char *hflags, const hinfo *hi, const uint32_t *locals,
+           uint32_t nl, const uint32_t *fixed, uint32_t *uf)
+{
+    int rc = -1;
+    uint64_t *sh = calloc(nl, sizeof(uint64_t));
+    uint32_t *ord = malloc(nl * sizeof(uint32_t));
+    ngroup *g = calloc(nl, sizeof(ngroup));
+    uint32_t ng = 0;
+    u64map cnt = {0};
+    if (!sh || !ord || !g || u64map_init(&cnt, nl + 16) < 0)
+        goto out;
+    for (uint32_t li = 0; li < nl; li++) {
+        ord[li] = li;
+        if (!fixed[li])
+            sh[li] = stem_hash(m, locals[li]);
+        if (sh[li]) {
+            uint32_t *c = u64map_get(&cnt, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)), 0, NULL);
+            if (!c)
+                goto out;
+            (*c)++;
+        }
+    }
+    /* members by root */
+    g_key = uf;
+    qsort(ord, nl, sizeof(uint32_t), by_key_cmp);
+    g_key = NULL;
+    uint32_t i = 0;
+    while (i < nl) {
+        uint32_t j = i, named = 0, best = 0;
+        uint64_t bs = 0;
+        while (j < nl && uf[ord[j]] == uf[ord[i]])
+            j++;
+        for (uint32_t k = i; k < j; k++) {
+            uint32_t li = ord[k];
+            if (!sh[li])
+                continue;
+            named++;
+            uint32_t c = *u64map_find(&cnt, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)));
+            if (c > best) {
+                best = c;
+                bs = sh[li];
+            }
+        }
+        if (best >= 1 && best * 5 >= named * 4 && !fixed[ord[i]]) {
+            ngroup *x = &g[ng++];
+            x->root = uf[ord[i]];
+            x->stem = bs;
+            svc_count sc[64];
+            uint32_t nh = j - i;
+            uint32_t *mem = malloc(nh * sizeof(uint32_t));
+            if (!mem)
+                goto out;
+            for (uint32_t k = 0; k < nh; k++)
+                mem[k] = locals[ord[i + k]];
+            uint32_t n = segment_services(m, hflags, mem, nh, 1, sc, 64);
+            free(mem);
+            x->svc = malloc((n ? n : 1) * sizeof(uint32_t));
+            if (!x->svc)
+                goto out;
+            for (uint32_t k = 0; k < n; k++) {
+                int proto = (int)(sc[k].key >> 16);
+                if (proto == 1 || proto == 58 || sc[k].flows < 2)
+                    continue;   /* ICMP, and one-off flows, say nothing of a role */
+                x->svc[x->n_svc++] = sc[k].key;
+            }
+            qsort(x->svc, x->n_svc, sizeof(uint32_t), cmp_u32);
+        }
+        i = j;
+    }
+    (void)hi;
+    qsort(g, ng, sizeof(ngroup), ngroup_cmp);
+    for (uint32_t a = 0; a < ng; a++)
+        for (uint32_t b = a + 1; b < ng && g[b].stem == g[a].stem; b++)
+            if (svc_jaccard(&g[a], &g[b]) >= 0.5)
+                uf_union(uf, g[a].root, g[b].root);
+    for (uint32_t li = 0; li < nl; li++)
+        uf[li] = uf_find(uf, li);
+    rc = 0;
+out:
+    for (uint32_t k = 0; g && k < ng; k++)
+        free(g[k].svc);
+    free(g);
+    free(sh);
+    free(ord);
+    u64map_done(&cnt);
+    return rc;
+}
+
+/* 1 if h uses no service and offers none but ICMP (over usable edges). */
+static int
+host_weak(const model *m, const unsigned char *hflags, uint32_t h)
+{
+    uint32_t n;
+    const uint32_t *out = model_out(m, h, &n);
+    for (uint32_t i = 0; i < n; i++)
+        if (edge_usable(m, hflags, model_edge_get(m, out[i])))
+            return 0;
+    const uint32_t *in = model_in(m, h, &n);
+    for (uint32_t i = 0; i < n; i++) {
+        const model_edge *e = model_edge_get(m, in[i]);
+        if (edge_usable(m, hflags, e) && e->proto != 1 && e->proto != 58)
+            return 0;
+    }
+    return 1;
+}
+
+/* See the comment at the call in seg_build.  uf[] holds roots. */
+static int
+attach_weak(const model *m, const unsigned char *hflags, const hinfo *hi, const uint32_t *locals,
+            uint32_t nl, const uint32_t *fixed, uint32_t *uf, float *conf, int use_names)
+{
+    int rc = -1;
+    uint8_t *weak = calloc(nl ? nl : 1, 1);
+    u64map bystem = {0}, cnt = {0}, tot = {0}, best = {0};
+    if (!weak || u64map_init(&bystem, 64) < 0 || u64map_init(&cnt, nl + 16) < 0 ||
+        u64map_init(&tot, 64) < 0 || u64map_init(&best, 64) < 0)
+        goto out;
+    uint32_t nweak = 0;
+    for (uint32_t li = 0; li < nl; li++)
+        if (!fixed[li] && host_weak(m, hflags, locals[li])) {
+            weak[li] = 1;
+            nweak++;
+        }
+    if (!nweak)
+        goto done;
+    /* strong hosts: stem -> group, and per /24 the group counts */
+    for (uint32_t li = 0; li < nl; li++) {
+        if (weak[li])
+            continue;
+        if (use_names) {
+            uint64_t st = stem_hash(m, locals[li]);
+            if (st && !u64map_get(&bystem, st, uf[li], NULL))
+                goto out;
+        }
+        const model_host *x = model_host_get(m, locals[li]);
+        uint64_t net = (subnet_key(x) & ~0xffULL) ^ (x->ipv == 6 ? 0x6ULL : 0);  /* /24 */
+        uint32_t *t = u64map_get(&tot, net, 0, NULL);
+        uint32_t *c = u64map_get(&cnt, mix64(net ^ ((uint64_t)uf[li] << 40)), 0, NULL);
+        if (!t || !c)
+            goto out;
+        (*t)++;
+        (*c)++;
+        int added;
+        uint32_t *b = u64map_get(&best, net, li, &added);
+        if (!b)
+            goto out;
+        if (!added && *c > *u64map_find(&cnt, mix64(net ^ ((uint64_t)uf[*b] << 40))))
+            *b = li;
+    }
+    for (uint32_t li = 0; li < nl; li++) {
+        if (!weak[li])
+            continue;
+        uint32_t to = UINT32_MAX;
+        if (use_names) {
+            uint64_t st = stem_hash(m, locals[li]);
+            uint32_t *g = st ? u64map_find(&bystem, st) : NULL;
+            if (g)
+                to = *g;
+        }
+        if (to == UINT32_MAX) {
+            const model_host *x = model_host_get(m, locals[li]);
+            uint64_t net = (subnet_key(x) & ~0xffULL) ^ (x->ipv == 6 ? 0x6ULL : 0);
+            uint32_t *b = u64map_find(&best, net), *t = u64map_find(&tot, net);
+            if (b && t) {
+                uint32_t c = *u64map_find(&cnt, mix64(net ^ ((uint64_t)uf[*b] << 40)));
+                if (c >= 2 && c * 2 >= *t)
+                    to = uf[*b];
+            }
+        }
+        if (to != UINT32_MAX) {
+            uf[li] = to;
+            conf[li] = 0.3f;
+        }
+    }
+done:
+    rc = 0;
+out:
+    (void)hi;
+    free(weak);
+    u64map_done(&bystem);
+    u64map_done(&cnt);
+    u64map_done(&tot);
+    u64map_done(&best);
+    return rc;
+}
+
 segmentation *
 seg_build(const model *m, const seg_cfg *cfg_in)
 {
@@ -1172,7 +1645,7 @@ seg_build(const model *m, const seg_cfg *cfg_in)
     for (uint32_t h = 0; h < n; h++) {
         const model_host *x = model_host_get(m, h);
         hi[h].local = SEG_NONE;
-        if (!x->internal || (s->hflags[h] & SEG_HOST_DEAD))
+        if (!x->internal || (s->hflags[h] & SEG_HOST_DEAD) || model_addr_special(x->addr, x->ipv))
             continue;
         hi[h].local = nl;
         locals[nl++] = h;
@@ -1245,17 +1718,6 @@ seg_build(const model *m, const seg_cfg *cfg_in)
         if (build_features(m, s->hflags, hi, locals, nl, round, &fs) < 0)
             goto oom;
         long k = cluster_round(&fs, nl, prev, fixed, cfg.join, next, conf);
-        if (getenv("SEGSCOPE_DEBUG_SEG")) {
-            for (uint32_t li = 0; li < nl; li++) {
-                char ab[64];
-                const model_host *x = model_host_get(m, locals[li]);
-                fprintf(stderr, "R%d %s prev=%u next=%u conf=%.2f :", round,
-                        model_addr_str(x->addr, x->ipv, ab, sizeof(ab)), prev[li], next[li], conf[li]);
-                for (uint32_t i = fs.off[li]; i < fs.off[li + 1]; i++)
-                    fprintf(stderr, " %u/%.1f/%.2f", fs.fid[i], fs.x[i], fs.w[fs.fid[i]]);
-                fprintf(stderr, "\n");
-            }
-        }
         featset_free(&fs);
         if (k < 0)
             goto oom;
@@ -1298,15 +1760,10 @@ seg_build(const model *m, const seg_cfg *cfg_in)
             goto oom;
         for (uint32_t li = 0; li < nl; li++)
             bycol[li] = li;
-        /* sort locals by colour (stable by index) */
-        for (uint32_t i = 1; i < nl; i++) {
-            uint32_t v = bycol[i], j = i;
-            while (j > 0 && prev[bycol[j - 1]] > prev[v]) {
-                bycol[j] = bycol[j - 1];
-                j--;
-            }
-            bycol[j] = v;
-        }
+        /* sort locals by colour, then index */
+        g_key = prev;
+        qsort(bycol, nl, sizeof(uint32_t), by_key_cmp);
+        g_key = NULL;
         uint32_t i = 0;
         while (i < nl) {
             uint32_t j = i;
@@ -1364,9 +1821,24 @@ seg_build(const model *m, const seg_cfg *cfg_in)
                     ps[t] = peers_of(m, s->hflags, hi, hosts, nh, &pn[t]);
                     if (!ps[t])
                         pn[t] = 0;
-                    for (uint32_t q = 0; q < pn[t]; q++)
-                        pw[t] += log((double)(nl + 1) / (double)(hi[ps[t][q]].deg + 1));
                 }
+                /* peer weights: inverse frequency over the parts of this colour, so a
+                   peer every part talks to (its infrastructure) counts for nothing */
+                u64map pc = {0};
+                if (u64map_init(&pc, 256) < 0) {
+                    free(ps); free(pn); free(pw); free(stem); free(hosts); free(roots); free(bycol);
+                    goto oom;
+                }
+                for (uint32_t t = 0; t < nparts; t++)
+                    for (uint32_t q = 0; q < pn[t]; q++) {
+                        uint32_t *c = u64map_get(&pc, ps[t][q], 0, NULL);
+                        if (c)
+                            (*c)++;
+                    }
+#define PEER_W(p) (log((double)nparts / (double)*u64map_find(&pc, (p))))
+                for (uint32_t t = 0; t < nparts; t++)
+                    for (uint32_t q = 0; q < pn[t]; q++)
+                        pw[t] += PEER_W(ps[t][q]);
                 for (uint32_t a = 0; a < nparts; a++)
                     for (uint32_t b = a + 1; b < nparts; b++) {
                         if (uf_find(uf, roots[a]) == uf_find(uf, roots[b]))
@@ -1374,12 +1846,14 @@ seg_build(const model *m, const seg_cfg *cfg_in)
                         int merge = 0;
                         if (stem[a][0] && strcmp(stem[a], stem[b]) == 0) {
                             merge = 1;
+                        } else if (stem[a][0] && stem[b][0]) {
+                            merge = 0;  /* both named, differently: names tell them apart */
                         } else {
                             double wab = 0;
                             uint32_t x = 0, y = 0;
                             while (x < pn[a] && y < pn[b]) {
                                 if (ps[a][x] == ps[b][y]) {
-                                    wab += log((double)(nl + 1) / (double)(hi[ps[a][x]].deg + 1));
+                                    wab += PEER_W(ps[a][x]);
                                     x++;
                                     y++;
                                 } else if (ps[a][x] < ps[b][y]) {
@@ -1394,6 +1868,8 @@ seg_build(const model *m, const seg_cfg *cfg_in)
                         if (merge)
                             uf_union(uf, roots[a], roots[b]);
                     }
+#undef PEER_W
+                u64map_done(&pc);
                 for (uint32_t t = 0; t < nparts; t++)
                     free(ps[t]);
                 free(ps); free(pn); free(pw); free(stem); free(hosts);
@@ -1404,7 +1880,90 @@ seg_build(const model *m, const seg_cfg *cfg_in)
         free(bycol);
     }
 
-    /* final segments: one per union-find root */
+    /* names join groups of one role that behaviour kept apart: groups whose
+       hosts are mostly (>= 80%) named alike and that offer the
+       same services (Jaccard >= 0.5 over protocol/port) are one group */
+    for (uint32_t li = 0; li < nl; li++)
+        uf[li] = uf_find(uf, li);
+    if (cfg.use_names && nl > 1 &&
+        name_merge(m, s->hflags, hi, locals, nl, fixed, uf) < 0)
+        goto oom;
+
+    /* names split a group when they form several sizeable families
+       (ITADM-01, ITADM-02 among WS-0001...): each name stem with at least
+       two hosts other than the group's most common one becomes its own
+       group; hosts without a name, or with a name of their own, stay */
+    for (uint32_t li = 0; li < nl; li++)
+        uf[li] = uf_find(uf, li);
+    if (cfg.use_names) {
+        u64map stemc = {0}, first = {0}, best = {0};
+        uint64_t *sh = malloc((nl ? nl : 1) * sizeof(uint64_t));
+        if (!sh || u64map_init(&stemc, nl + 16) < 0 || u64map_init(&first, nl + 16) < 0 ||
+            u64map_init(&best, nl + 16) < 0) {
+            free(sh);
+            u64map_done(&stemc);
+            u64map_done(&first);
+            u64map_done(&best);
+            goto oom;
+        }
+        for (uint32_t li = 0; li < nl; li++) {
+            char st[64];
+            sh[li] = 0;
+            if (fixed[li])
+                continue;
+            host_stem(m, locals[li], st, sizeof(st));
+            if (!st[0])
+                continue;
+            uint64_t h = 1469598103934665603ULL;
+            for (const char *c = st; *c; c++)
+                h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+            sh[li] = h | 1;
+            uint32_t *c = u64map_get(&stemc, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)), 0, NULL);
+            if (c)
+                (*c)++;
+        }
+        /* the most common stem of each group */
+        for (uint32_t li = 0; li < nl; li++) {
+            if (!sh[li])
+                continue;
+            uint32_t cnt = *u64map_find(&stemc, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)));
+            int added;
+            uint32_t *b = u64map_get(&best, uf[li], li, &added);
+            if (b && !added) {
+                uint32_t bc = *u64map_find(&stemc, mix64(sh[*b] ^ ((uint64_t)uf[*b] << 1)));
+                if (cnt > bc)
+                    *b = li;
+            }
+        }
+        uint32_t *newroot = malloc((nl ? nl : 1) * sizeof(uint32_t));
+        for (uint32_t li = 0; newroot && li < nl; li++) {
+            newroot[li] = uf[li];
+            if (!sh[li])
+                continue;
+            uint32_t cnt = *u64map_find(&stemc, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)));
+            uint32_t b = *u64map_find(&best, uf[li]);
+            if (cnt < 2 || sh[b] == sh[li])
+                continue;
+            uint32_t *f = u64map_get(&first, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)), li, NULL);
+            if (f)
+                newroot[li] = nl + *f;  /* a fresh group id (roots are < nl) */
+        }
+        if (newroot)
+            memcpy(uf, newroot, nl * sizeof(uint32_t));
+        free(newroot);
+        free(sh);
+        u64map_done(&stemc);
+        u64map_done(&first);
+        u64map_done(&best);
+    }
+
+    /* hosts without behaviour (nothing used, nothing offered but ICMP: a
+       workstation that was off, a host only the scanner saw) follow their
+       name, or else the group that holds most of their /24 */
+    if (attach_weak(m, s->hflags, hi, locals, nl, fixed, uf, conf, cfg.use_names) < 0)
+        goto oom;
+
+    /* final segments: one per group */
     {
         u64map rootseg = {0};
         if (u64map_init(&rootseg, 256) < 0)
@@ -1418,13 +1977,13 @@ seg_build(const model *m, const seg_cfg *cfg_in)
         g_m = m;
         for (uint32_t li = 0; li < nl; li++) {
             int added;
-            uint32_t *sg = u64map_get(&rootseg, uf_find(uf, li), ns, &added);
+            uint32_t *sg = u64map_get(&rootseg, uf[li], ns, &added);
             if (!sg) {
                 u64map_done(&rootseg);
                 goto oom;
             }
             if (added) {
-                pres[ns].key = uf_find(uf, li);
+                pres[ns].key = uf[li];
                 pres[ns].minhost = locals[li];
                 ns++;
             } else if (host_addr_cmp(&locals[li], &pres[*sg].minhost) < 0) {
@@ -1538,8 +2097,8 @@ seg_build(const model *m, const seg_cfg *cfg_in)
             int offers_tcp = 0, uses_inet = 0;
             for (uint32_t i = 0; i < noff; i++) {
                 int proto = (int)(off_svc[i].key >> 16);
-                if (proto == 6)
-                    offers_tcp = 1;
+                if (proto == 6 && off_svc[i].flows >= 2)
+                    offers_tcp = 1;     /* a one-off connection in does not make a server */
             }
             for (uint32_t i = 0; i < si->mem_n && !uses_inet; i++) {
                 uint32_t cnt;
@@ -1655,8 +2214,8 @@ seg_build(const model *m, const seg_cfg *cfg_in)
         na = 0;
         for (uint32_t h = 0; h < n; h++) {
             const model_host *x = model_host_get(m, h);
-            if (!x->internal)
-                continue;
+            if (!x->internal || (s->hflags[h] & SEG_HOST_DEAD) || model_addr_special(x->addr, x->ipv))
+                continue;       /* a dead address says nothing: a block may cover it */
             memcpy(ca[na].addr, x->addr, 16);
             ca[na].ipv = x->ipv;
             ca[na].owner = s->seg[h] == SEG_NONE ? -1 : (int)s->seg[h];

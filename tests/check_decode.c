@@ -920,7 +920,7 @@ B(b_gtp_seq_v6)
     size_t o, u;
     outer_udp(f, 33000, 2152, &o, &u);
     size_t g = gtp_hdr(f, 0x32, 0xff);
-    fb_be16(f, 9); fb_u8(f, 0); fb_u8(f, 0);
+    fb_be16(f, 9); fb_u8(f, 0); fb_u8(f, 0x85);    /* next: E is clear */
     v6udp(f, 2, 4);
     gtp_end(f, g);
     outer_udp_end(f, o, u);
@@ -956,8 +956,7 @@ B(b_gtp_padded)
     outer_udp(f, 2152, 2152, &o, &u);
     size_t g = gtp_hdr(f, 0x30, 0xff);
     v4udp(f, I4S, I4D, 4);
-    gtp_end(f, g);
-    fb_fill(f, 0, 9);               /* after the GTP length: not inner */
+    fb_set16(f, g + 2, 20 + 8 + 2); /* the T-PDU ends 2 bytes early */
     outer_udp_end(f, o, u);
 }
 
@@ -1323,7 +1322,7 @@ static const dcase decode_cases[] = {
     { "gtpu_ext_len_0", ETH, b_gtp_ext_len0, { .ipv = 4, .layer = 1, .proto = 17, .ports = 1, .sport = 2152, .dport = 2152, A4O, .mac = 1, .plen = 12 + 4 + 44 } },
     { "gtpu_echo", ETH, b_gtp_echo, { .ipv = 4, .layer = 1, .proto = 17, .ports = 1, .sport = 2152, .dport = 2152, A4O, .mac = 1, .plen = 12 } },
     { "gtp_v2", ETH, b_gtp_v2, { .ipv = 4, .layer = 1, .proto = 17, .ports = 1, .sport = 2152, .dport = 2152, A4O, .mac = 1, .plen = 8 + 44 } },
-    { "gtpu_length_clamps", ETH, b_gtp_padded, { .ipv = 4, .layer = 2, UDP53, A4I, .mac = 1, .tunnel = DEC_TUN_GTPU, .plen = 4 } },
+    { "gtpu_length_clamps", ETH, b_gtp_padded, { .ipv = 4, .layer = 2, UDP53, A4I, .mac = 1, .tunnel = DEC_TUN_GTPU, .plen = 2 } },
     { "teredo", ETH, b_teredo, { .ipv = 6, .layer = 2, TCP80, A6I, .mac = 1, .tunnel = DEC_TUN_TEREDO, .plen = 7 } },
     { "teredo_origin", ETH, b_teredo_origin, { .ipv = 6, .layer = 2, UDP53, A6I, .mac = 1, .tunnel = DEC_TUN_TEREDO, .plen = 7 } },
     { "teredo_auth_bubble", ETH, b_teredo_auth, { .ipv = 6, .layer = 2, .proto = 59, A6I, .mac = 1, .tunnel = DEC_TUN_TEREDO } },

@@ -17,11 +17,11 @@
 
 /* One vector: addresses as text, ports (ICMP: type and code), expected id. */
 typedef struct cid_vec {
-    uint16_t seed;
-    int proto;
-    const char *src, *dst;
-    uint16_t sport, dport;
-    const char *want;
+    uint16_t seed;              /* Community ID seed */
+    int proto;                  /* IP protocol */
+    const char *src, *dst;      /* endpoints as text (IPv4 or IPv6) */
+    uint16_t sport, dport;      /* ports, or ICMP type and code */
+    const char *want;           /* the published Community ID */
 } cid_vec;
 
 static const cid_vec cid_vectors[] = {

@@ -29,6 +29,8 @@ static const struct {
     { "decode", fuzz_decode },
     { "pcapfile", fuzz_pcapfile },
     { "graphrec", fuzz_graphrec },
+    { "policy", fuzz_policy },
+    { "labels", fuzz_labels },
 };
 #define FZ_N_TARGETS (int)(sizeof(fz_targets) / sizeof(fz_targets[0]))
 

@@ -15,6 +15,11 @@ main(void)
     srunner_add_suite(sr, suite_fuzz_regress());
     srunner_add_suite(sr, suite_dpi());
     srunner_add_suite(sr, suite_zeekconn());
+    srunner_add_suite(sr, suite_graph());
+    srunner_add_suite(sr, suite_ident());
+    srunner_add_suite(sr, suite_labels());
+    srunner_add_suite(sr, suite_geo());
+    srunner_add_suite(sr, suite_recommend());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -33,11 +33,12 @@ mkflow(int proto, uint64_t opkts, uint8_t oflags, uint64_t opay,
     return f;
 }
 
+/* One flow shape and what Zeek would say of it. */
 typedef struct state_case {
-    int proto;
-    uint64_t op; uint8_t of; uint64_t opay;
-    uint64_t rp; uint8_t rf; uint64_t rpay;
-    const char *state, *history;
+    int proto;                          /* IP protocol */
+    uint64_t op; uint8_t of; uint64_t opay; /* originator: packets, flags, payload bytes */
+    uint64_t rp; uint8_t rf; uint64_t rpay; /* responder: the same */
+    const char *state, *history;        /* expected conn_state and history */
 } state_case;
 
 static const state_case state_cases[] = {

@@ -186,14 +186,29 @@ else
     rejected "database directory with junk in it" 3 junkdb "." -- "$S" capture -q --db "$TMP/junkdb" -r "$SAMPLE"
 
     # A database written by a newer segscope (schema version above ours).
-    if [ -x "$top_builddir/tests/dbtool" ]; then
+    if [ -x "$top_builddir/tests/graphtool" ]; then
         cp -r "$DB" "$TMP/newdb"
-        "$top_builddir/tests/dbtool" set-schema "$TMP/newdb" 99 || fail "dbtool set-schema failed"
+        "$top_builddir/tests/graphtool" set-schema "$TMP/newdb" 99 || fail "graphtool set-schema failed"
         db_sum "$TMP/newdb" > "$TMP/new.sum"
         rejected "database of a newer schema" 3 newdb "schema|newer" -- "$S" capture -q --db "$TMP/newdb" -r "$SAMPLE"
         unchanged "database of a newer schema" "$TMP/newdb" "$TMP/new.sum"
     else
-        skip "database of a newer schema: tests/dbtool not built"
+        skip "database of a newer schema: tests/graphtool not built"
+    fi
+
+    # A record that does not decode is counted and skipped, never fatal.
+    if [ -x "$top_builddir/tests/graphtool" ]; then
+        cp -r "$DB" "$TMP/corruptdb"
+        # An edge key (10.0.0.1 -> 10.0.0.2 tcp/80 "HTTP") whose value is garbage.
+        "$top_builddir/tests/graphtool" put-raw "$TMP/corruptdb" 45040a000001040a00000206005048545450 01ffffffffffffffffffffff ||
+            fail "graphtool put-raw failed"
+        "$S" stats --db "$TMP/corruptdb" > "$TMP/out" 2>"$TMP/err"; rc=$?
+        [ $rc = 0 ] && pass "database with a corrupt record: stats still works" || fail "stats on a corrupt record: exit $rc: $(cat "$TMP/err")"
+        c=$(awk '$1=="corrupt_records"{print $2}' "$TMP/out")
+        [ "${c:-0}" -ge 1 ] && pass "database with a corrupt record: counted (corrupt_records $c)" ||
+            fail "corrupt record not counted: corrupt_records '$c'"
+        "$S" capture -q --db "$TMP/corruptdb" -r "$SAMPLE" >/dev/null 2>"$TMP/err"; rc=$?
+        [ $rc = 0 ] && pass "capture into a database with a corrupt record" || fail "capture over a corrupt record: exit $rc: $(cat "$TMP/err")"
     fi
 
     # Bad side inputs must be refused before the database is touched.
@@ -252,6 +267,11 @@ else
         rejected "malformed policy $p" 3 "$p" "." -- "$S" check -q --policy "$B/$p" -r "$SAMPLE"
     done
     rejected "missing policy" 3 nopolicy.json "No such file|cannot open" -- "$S" check -q --policy "$B/nopolicy.json" -r "$SAMPLE"
+    if [ -n "${DB:-}" ] && [ -d "$DB" ]; then
+        db_sum "$DB" > "$TMP/before.sum"
+        rejected "malformed policy against a database" 3 ref.json "unknown segment" -- "$S" check -q --policy "$B/ref.json" --db "$DB"
+        unchanged "malformed policy against a database" "$DB" "$TMP/before.sum"
+    fi
 fi
 
 echo "$n_skip cases skipped"

@@ -8,4 +8,9 @@ Suite *suite_flowtab(void);
 Suite *suite_fuzz_regress(void);
 Suite *suite_dpi(void);
 Suite *suite_zeekconn(void);
+Suite *suite_graph(void);
+Suite *suite_ident(void);
+Suite *suite_labels(void);
+Suite *suite_geo(void);
+Suite *suite_recommend(void);
 #endif

@@ -1,0 +1,859 @@
+/*
+ * check_graph.c - the workload graph: record encoding round trips,
+ * corrupt records (every truncation, bad version, bad fields, random
+ * bytes), day counting, merges, the RocksDB store (accumulation, schema
+ * refusal, foreign directories, the writer lock, corrupt records skipped)
+ * and the aggregator (flows folded, forced flushes).
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyzer/graph.h"
+#include "analyzer/graphagg.h"
+#include "analyzer/graphrec.h"
+#include "capture/engine.h"
+#include "tests/suites.h"
+
+#define DAY_NS 86400000000000ULL
+
+static graph_addr
+ga(const char *s)
+{
+    graph_addr a;
+    uint8_t b[16];
+    if (inet_pton(AF_INET, s, b) == 1) {
+        graph_addr_set(&a, b, 4);
+    } else {
+        ck_assert_int_eq(inet_pton(AF_INET6, s, b), 1);
+        graph_addr_set(&a, b, 6);
+    }
+    return a;
+}
+
+/* A node with every field used. */
+static void
+full_node(graph_node *n, const char *addr)
+{
+    graph_addr a = ga(addr);
+    static const uint8_t mac1[6] = { 0, 0x50, 0x56, 1, 2, 3 }, mac2[6] = { 0, 0x50, 0x56, 4, 5, 6 };
+    graph_node_init(n, &a);
+    n->internal = 1;
+    n->first_ns = 1710115251890031000ULL;
+    n->last_ns = 1710115257801784000ULL;
+    n->as_client = (graph_counts){ 3, 40, 12345 };
+    n->as_server = (graph_counts){ 1, 7, UINT64_MAX / 3 };
+    graph_node_add_mac(n, mac1, 10, 20);
+    graph_node_add_mac(n, mac2, 15, 25);
+    graph_node_add_ident(n, "dhcp_hostname", "ws-12", "dhcp", 100, 200);
+    graph_node_add_ident(n, "dns", "ws-12.corp.example", "dns", 110, 210);
+    graph_node_set_label(n, "role", "workstation");
+    graph_node_set_label(n, "env", "prod");
+    n->has_geo = 1;
+    strcpy(n->geo.country, "DE");
+    n->geo.asn = 3320;
+    strcpy(n->geo.org, "Deutsche Telekom AG");
+}
+
+static void
+full_edge(graph_edge *e)
+{
+    graph_edge_key k;
+    memset(&k, 0, sizeof(k));
+    k.client = ga("10.0.0.1");
+    k.server = ga("93.184.216.34");
+    k.proto = 6;
+    k.port = 443;
+    strcpy(k.app, "TLS");
+    graph_edge_init(e, &k);
+    e->flows = 5;
+    e->pkts[0] = 50;
+    e->pkts[1] = 60;
+    e->bytes[0] = 5000;
+    e->bytes[1] = 600000;
+    e->first_ns = 19793 * DAY_NS + 5;
+    e->last_ns = 19795 * DAY_NS + 7;
+    e->flows_handshake = 4;
+    e->flows_heuristic = 1;
+    graph_days_add(&e->days, 19793);
+    graph_days_add(&e->days, 19795);
+    graph_edge_add_name(e, "example.com");
+    graph_edge_add_name(e, "www.example.com");
+}
+
+static void
+full_capture(graph_capture *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->id = 1764337000000000000ULL;
+    c->state = GRAPH_CAPTURE_COMPLETE;
+    c->start_ns = c->id;
+    c->end_ns = c->id + 5;
+    c->first_ns = 1;
+    c->last_ns = 2;
+    c->frames = 15651;
+    c->bytes = 3575591;
+    c->decoded = 15651;
+    c->flows = 4040;
+    c->flushes = 3;
+    c->n_input = 2;
+    strcpy(c->input[0].name, "data/sample.pcap");
+    c->input[0].size = 3575591;
+    c->input[1].kind = 1;
+    strcpy(c->input[1].name, "eth1");
+    strcpy(c->version, "0.1.0");
+}
+
+/* ---- encoding ---------------------------------------------------------------- */
+
+START_TEST(test_node_roundtrip)
+{
+    static graph_node n, d;
+    uint8_t key[GRAPHREC_KEY_MAX], val[GRAPHREC_VAL_MAX];
+    const char *addrs[] = { "10.1.2.3", "2001:db8::42", "0.0.0.0", "ff02::1" };
+    for (size_t i = 0; i < 4; i++) {
+        full_node(&n, addrs[i]);
+        size_t kl = graphrec_node_key(&n.addr, key);
+        size_t vl = graphrec_node_encode(&n, val, sizeof(val));
+        ck_assert_uint_gt(vl, 0);
+        ck_assert_uint_eq(kl, n.addr.family == 6 ? 18 : 6);
+        memset(&d, 0xa5, sizeof(d));
+        ck_assert_int_eq(graphrec_node_key_decode(key, kl, &d.addr), GRAPHREC_OK);
+        ck_assert_int_eq(graphrec_node_decode(val, vl, &d), GRAPHREC_OK);
+        ck_assert_mem_eq(&d, &n, sizeof(n));
+    }
+    /* An empty node is small. */
+    graph_addr a = ga("10.0.0.1");
+    graph_node_init(&n, &a);
+    ck_assert_uint_le(graphrec_node_encode(&n, val, sizeof(val)), 16);
+    /* Too small a buffer: 0, nothing written past it. */
+    full_node(&n, "10.1.2.3");
+    ck_assert_uint_eq(graphrec_node_encode(&n, val, 10), 0);
+}
+END_TEST
+
+START_TEST(test_edge_roundtrip)
+{
+    static graph_edge e, d;
+    uint8_t key[GRAPHREC_KEY_MAX], val[GRAPHREC_VAL_MAX];
+    full_edge(&e);
+    size_t kl = graphrec_edge_key(&e.k, key);
+    size_t vl = graphrec_edge_encode(&e, val, sizeof(val));
+    ck_assert_uint_gt(vl, 0);
+    memset(&d, 0x5a, sizeof(d));
+    ck_assert_int_eq(graphrec_edge_key_decode(key, kl, &d.k), GRAPHREC_OK);
+    ck_assert_int_eq(graphrec_edge_decode(val, vl, &d), GRAPHREC_OK);
+    ck_assert_mem_eq(&d, &e, sizeof(e));
+    ck_assert_uint_eq(graph_days_count(&d.days), 2);
+    /* IPv6, ICMPv6 type as port, a long app name cut to fit. */
+    memset(&e.k, 0, sizeof(e.k));
+    e.k.client = ga("fe80::1");
+    e.k.server = ga("ff02::2");
+    e.k.proto = 58;
+    e.k.port = 133;
+    graph_strcpy(e.k.app, sizeof(e.k.app), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij");
+    ck_assert_uint_eq(strlen(e.k.app), GRAPH_APP_LEN - 1);
+    kl = graphrec_edge_key(&e.k, key);
+    ck_assert_int_eq(graphrec_edge_key_decode(key, kl, &d.k), GRAPHREC_OK);
+    ck_assert_mem_eq(&d.k, &e.k, sizeof(e.k));
+    /* Keys sort by client: a client's edges are one prefix. */
+    uint8_t k2[GRAPHREC_KEY_MAX], nk[GRAPHREC_KEY_MAX];
+    size_t nl = graphrec_node_key(&e.k.client, nk);
+    graphrec_edge_key(&e.k, k2);
+    ck_assert_mem_eq(k2 + 1, nk + 1, nl - 1);
+}
+END_TEST
+
+START_TEST(test_capture_roundtrip)
+{
+    static graph_capture c, d;
+    uint8_t key[GRAPHREC_KEY_MAX], val[GRAPHREC_VAL_MAX];
+    full_capture(&c);
+    size_t kl = graphrec_capture_key(c.id, key);
+    size_t vl = graphrec_capture_encode(&c, val, sizeof(val));
+    ck_assert_uint_gt(vl, 0);
+    memset(&d, 0x11, sizeof(d));
+    ck_assert_int_eq(graphrec_capture_key_decode(key, kl, &d.id), GRAPHREC_OK);
+    ck_assert_int_eq(graphrec_capture_decode(val, vl, &d), GRAPHREC_OK);
+    ck_assert_mem_eq(&d, &c, sizeof(c));
+    /* The biggest record fits GRAPHREC_VAL_MAX. */
+    c.n_input = GRAPH_MAX_INPUTS;
+    for (int i = 0; i < GRAPH_MAX_INPUTS; i++) {
+        memset(c.input[i].name, 'x', GRAPH_INPUT_LEN - 1);
+        c.input[i].name[GRAPH_INPUT_LEN - 1] = '\0';
+        c.input[i].size = UINT64_MAX;
+    }
+    ck_assert_uint_gt(graphrec_capture_encode(&c, val, sizeof(val)), 0);
+}
+END_TEST
+
+/* Every proper prefix of a valid value is refused; so is every value with a byte changed to
+   a bad version. Returns how many prefixes were checked. */
+typedef graphrec_status (*decode_fn)(const uint8_t *, size_t, void *);
+
+static graphrec_status dec_node(const uint8_t *v, size_t n, void *o) { return graphrec_node_decode(v, n, o); }
+static graphrec_status dec_edge(const uint8_t *v, size_t n, void *o) { return graphrec_edge_decode(v, n, o); }
+static graphrec_status dec_cap(const uint8_t *v, size_t n, void *o) { return graphrec_capture_decode(v, n, o); }
+
+static void
+check_truncations(const uint8_t *val, size_t vl, decode_fn fn, void *out)
+{
+    for (size_t n = 0; n < vl; n++) {
+        /* A copy of exactly n bytes, so ASan sees any read past it. */
+        uint8_t *cut = malloc(n ? n : 1);
+        memcpy(cut, val, n);
+        graphrec_status st = fn(cut, n, out);
+        free(cut);
+        ck_assert_msg(st == GRAPHREC_TRUNC || st == GRAPHREC_BAD_VALUE,
+                      "prefix of %zu/%zu bytes gave %s", n, vl, graphrec_status_name(st));
+    }
+}
+
+START_TEST(test_corrupt_records)
+{
+    static graph_node n;
+    static graph_edge e;
+    static graph_capture c;
+    uint8_t val[GRAPHREC_VAL_MAX];
+    size_t vl;
+
+    full_node(&n, "10.1.2.3");
+    vl = graphrec_node_encode(&n, val, sizeof(val));
+    check_truncations(val, vl, dec_node, &n);
+    val[0] = GRAPHREC_VERSION + 1;
+    ck_assert_int_eq(graphrec_node_decode(val, vl, &n), GRAPHREC_BAD_VERSION);
+    val[0] = 0;
+    ck_assert_int_eq(graphrec_node_decode(val, vl, &n), GRAPHREC_BAD_VERSION);
+    val[0] = GRAPHREC_VERSION;
+    val[vl] = 0;                /* a trailing byte */
+    ck_assert_int_eq(graphrec_node_decode(val, vl + 1, &n), GRAPHREC_BAD_VALUE);
+    val[1] = 0x80;              /* unknown flag */
+    ck_assert_int_eq(graphrec_node_decode(val, vl, &n), GRAPHREC_BAD_VALUE);
+
+    full_edge(&e);
+    vl = graphrec_edge_encode(&e, val, sizeof(val));
+    check_truncations(val, vl, dec_edge, &e);
+    val[0] = 7;
+    ck_assert_int_eq(graphrec_edge_decode(val, vl, &e), GRAPHREC_BAD_VERSION);
+
+    full_capture(&c);
+    vl = graphrec_capture_encode(&c, val, sizeof(val));
+    check_truncations(val, vl, dec_cap, &c);
+    val[1] = GRAPH_CAPTURE_STATE_COUNT;     /* unknown state */
+    ck_assert_int_eq(graphrec_capture_decode(val, vl, &c), GRAPHREC_BAD_VALUE);
+
+    /* Hand-made bad values. */
+    static const uint8_t overlong[] = { GRAPHREC_VERSION, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0x01 };
+    ck_assert_int_eq(graphrec_edge_decode(overlong, sizeof(overlong), &e), GRAPHREC_BAD_VALUE);
+    /* Edge: counters 0, days: before 0, 2 days, second step 0 (not ascending). */
+    static const uint8_t dupday[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 5, 0, 0 };
+    ck_assert_int_eq(graphrec_edge_decode(dupday, sizeof(dupday), &e), GRAPHREC_BAD_VALUE);
+    static const uint8_t okday[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 5, 1, 0 };
+    ck_assert_int_eq(graphrec_edge_decode(okday, sizeof(okday), &e), GRAPHREC_OK);
+    ck_assert_uint_eq(e.days.day[1], 6);
+    /* Too many days, too many names. */
+    static const uint8_t manydays[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, GRAPH_MAX_DAYS + 1 };
+    ck_assert_int_eq(graphrec_edge_decode(manydays, sizeof(manydays), &e), GRAPHREC_BAD_VALUE);
+    static const uint8_t manynames[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, GRAPH_MAX_NAMES + 1 };
+    ck_assert_int_eq(graphrec_edge_decode(manynames, sizeof(manynames), &e), GRAPHREC_BAD_VALUE);
+    /* A name with a NUL inside, a name longer than its cap. */
+    static const uint8_t nulname[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 'a', 0, 'b' };
+    ck_assert_int_eq(graphrec_edge_decode(nulname, sizeof(nulname), &e), GRAPHREC_BAD_VALUE);
+    static const uint8_t longname[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x80, 0x02 };
+    ck_assert_int_eq(graphrec_edge_decode(longname, sizeof(longname), &e), GRAPHREC_BAD_VALUE);
+    /* Bad keys. */
+    static const uint8_t k1[] = { 'N', 5, 1, 2, 3, 4 }, k2[] = { 'N', 4, 1, 2, 3 },
+                         k3[] = { 'E', 4, 1, 2, 3, 4, 4, 5, 6, 7, 8, 6, 0, 80 },
+                         k4[] = { 'X', 4, 1, 2, 3, 4 };
+    graph_addr a;
+    graph_edge_key ek;
+    uint64_t id;
+    ck_assert_int_eq(graphrec_node_key_decode(k1, sizeof(k1), &a), GRAPHREC_BAD_KEY);
+    ck_assert_int_eq(graphrec_node_key_decode(k2, sizeof(k2), &a), GRAPHREC_BAD_KEY);
+    ck_assert_int_eq(graphrec_node_key_decode(k4, sizeof(k4), &a), GRAPHREC_BAD_KEY);
+    ck_assert_int_eq(graphrec_edge_key_decode(k3, sizeof(k3), &ek), GRAPHREC_BAD_KEY); /* no app */
+    ck_assert_int_eq(graphrec_capture_key_decode(k4, sizeof(k4), &id), GRAPHREC_BAD_KEY);
+}
+END_TEST
+
+/* Random bytes never crash a decoder (ASan/valgrind make this a memory check). */
+START_TEST(test_random_bytes)
+{
+    static graph_node n;
+    static graph_edge e;
+    static graph_capture c;
+    uint32_t x = 12345;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)(round % 97);
+        uint8_t *buf = malloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            buf[i] = (uint8_t)(x >> 16);
+        }
+        if (len)
+            buf[0] = GRAPHREC_VERSION;      /* get past the version byte most of the time */
+        (void)graphrec_node_decode(buf, len, &n);
+        (void)graphrec_edge_decode(buf, len, &e);
+        (void)graphrec_capture_decode(buf, len, &c);
+        (void)graphrec_edge_key_decode(buf, len, &e.k);
+        free(buf);
+    }
+}
+END_TEST
+
+/* ---- days and merges --------------------------------------------------------- */
+
+START_TEST(test_days)
+{
+    graph_days d;
+    memset(&d, 0, sizeof(d));
+    graph_days_add(&d, 10);
+    graph_days_add(&d, 5);
+    graph_days_add(&d, 10);
+    graph_days_add(&d, 7);
+    ck_assert_uint_eq(graph_days_count(&d), 3);
+    ck_assert_uint_eq(d.day[0], 5);
+    ck_assert_uint_eq(d.day[2], 10);
+    /* 100 distinct days in random order: 64 listed, the rest counted. */
+    memset(&d, 0, sizeof(d));
+    for (uint32_t i = 0; i < 100; i++)
+        graph_days_add(&d, 20000 + (i * 37) % 100);
+    ck_assert_uint_eq(d.n, GRAPH_MAX_DAYS);
+    ck_assert_uint_le(graph_days_count(&d), 100);
+    /* In order (the usual case) the count is exact. */
+    memset(&d, 0, sizeof(d));
+    for (uint32_t i = 0; i < 100; i++) {
+        graph_days_add(&d, 20000 + i);
+        graph_days_add(&d, 20000 + i);
+    }
+    ck_assert_uint_eq(graph_days_count(&d), 100);
+    ck_assert_uint_eq(d.before, 100 - GRAPH_MAX_DAYS);
+    ck_assert_uint_eq(d.day[0], 20000 + 100 - GRAPH_MAX_DAYS);
+    for (uint32_t i = 1; i < d.n; i++)
+        ck_assert_uint_lt(d.day[i - 1], d.day[i]);
+    /* A day older than every listed one, with the list full: taken as counted. */
+    graph_days_add(&d, 100);
+    ck_assert_uint_eq(graph_days_count(&d), 100);
+    /* A newer one drops the oldest into `before`. */
+    graph_days_add(&d, 30000);
+    ck_assert_uint_eq(graph_days_count(&d), 101);
+    ck_assert_uint_eq(d.day[d.n - 1], 30000);
+    /* The UTC day of a time. */
+    ck_assert_uint_eq(graph_day(0), 0);
+    ck_assert_uint_eq(graph_day(DAY_NS - 1), 0);
+    ck_assert_uint_eq(graph_day(1710115251890031000ULL), 19793);   /* 2024-03-11 */
+}
+END_TEST
+
+START_TEST(test_merge)
+{
+    static graph_node a, b;
+    static graph_edge e, f;
+    full_node(&a, "10.1.2.3");
+    b = a;
+    graph_node_merge(&a, &b);
+    ck_assert_uint_eq(a.as_client.flows, 6);
+    ck_assert_uint_eq(a.as_server.pkts, 14);
+    ck_assert_uint_eq(a.n_mac, 2);
+    ck_assert_uint_eq(a.n_ident, 2);
+    ck_assert_uint_eq(a.n_label, 2);
+    ck_assert_uint_eq(a.first_ns, b.first_ns);
+    /* Times widen; 0 is unset. */
+    graph_node_init(&b, &a.addr);
+    b.first_ns = 5;
+    b.last_ns = UINT64_MAX;
+    b.internal = 0;
+    graph_node_set_label(&b, "role", "server");
+    graph_node_merge(&a, &b);
+    ck_assert_uint_eq(a.first_ns, 5);
+    ck_assert_uint_eq(a.last_ns, UINT64_MAX);
+    ck_assert_uint_eq(a.internal, 0);
+    ck_assert_str_eq(a.label[0].key, "env");        /* labels in key order */
+    ck_assert_str_eq(a.label[1].key, "role");
+    ck_assert_str_eq(a.label[1].value, "server");   /* same key: the newer value */
+    ck_assert_uint_eq(a.has_geo, 1);                /* b has none: kept */
+    /* MACs: at the cap the least recently seen gives way to a newer one. */
+    for (uint8_t i = 0; i < 10; i++) {
+        uint8_t m[6] = { 2, 0, 0, 0, 0, i };
+        graph_node_add_mac(&a, m, 1000 + i, 1000 + i);
+    }
+    ck_assert_uint_eq(a.n_mac, GRAPH_MAX_MACS);
+    for (unsigned i = 0; i < a.n_mac; i++)
+        ck_assert_uint_ge(a.mac[i].last_ns, 1000 + 10 - GRAPH_MAX_MACS);
+    /* Identities likewise; the same one only widens. */
+    for (int i = 0; i < 40; i++) {
+        char v[32];
+        snprintf(v, sizeof(v), "name%d", i);
+        graph_node_add_ident(&a, "dns", v, "dns", 300 + (uint64_t)i, 300 + (uint64_t)i);
+    }
+    ck_assert_uint_eq(a.n_ident, GRAPH_MAX_IDENTS);
+    graph_node_add_ident(&a, "dns", "name39", "dns", 1, 5000);
+    int found = 0;
+    for (unsigned i = 0; i < a.n_ident; i++)
+        if (strcmp(a.ident[i].value, "name39") == 0) {
+            found = 1;
+            ck_assert_uint_eq(a.ident[i].first_ns, 1);
+            ck_assert_uint_eq(a.ident[i].last_ns, 5000);
+        }
+    ck_assert_int_eq(found, 1);
+    for (unsigned i = 1; i < a.n_ident; i++)      /* identities in canonical order */
+        ck_assert_int_lt(strcmp(a.ident[i - 1].value, a.ident[i].value), 0);
+
+    /* Edges: merging an edge into itself doubles every counter, keeps times, days, names. */
+    full_edge(&e);
+    f = e;
+    graph_edge_merge(&e, &f);
+    ck_assert_uint_eq(e.flows, 10);
+    ck_assert_uint_eq(e.pkts[0], 100);
+    ck_assert_uint_eq(e.bytes[1], 1200000);
+    ck_assert_uint_eq(e.flows_handshake, 8);
+    ck_assert_uint_eq(e.flows_heuristic, 2);
+    ck_assert_uint_eq(e.first_ns, f.first_ns);
+    ck_assert_uint_eq(graph_days_count(&e.days), 2);
+    ck_assert_uint_eq(e.n_name, 2);
+    /* Names: the first ones are kept. */
+    for (int i = 0; i < 10; i++) {
+        char v[32];
+        snprintf(v, sizeof(v), "h%d.example", i);
+        graph_edge_add_name(&e, v);
+    }
+    ck_assert_uint_eq(e.n_name, GRAPH_MAX_NAMES);
+    ck_assert_str_eq(e.name[0], "example.com");
+    /* A string cut at its cap never splits a UTF-8 character. */
+    char s[4];
+    graph_strcpy(s, sizeof(s), "ab\xc3\xa9");
+    ck_assert_str_eq(s, "ab");
+}
+END_TEST
+
+/* ---- the store ----------------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void
+mk_tmp(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "%s/check_graph.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+rm_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            char p[1024];
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+            rm_tree(p);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* The name of a database under tmpdir. */
+static const char *
+dbpath(const char *name)
+{
+    static char p[512];
+    snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* What a walk saw. */
+typedef struct seen {
+    int nodes, edges, caps;
+    uint64_t flows;
+} seen;
+
+static int count_node(void *ctx, const graph_node *n) { (void)n; ((seen *)ctx)->nodes++; return 0; }
+static int count_edge(void *ctx, const graph_edge *e) { ((seen *)ctx)->edges++; ((seen *)ctx)->flows += e->flows; return 0; }
+static int count_cap(void *ctx, const graph_capture *c) { (void)c; ((seen *)ctx)->caps++; return 0; }
+static int stop_at_first(void *ctx, const graph_node *n) { (void)n; ((seen *)ctx)->nodes++; return 7; }
+
+START_TEST(test_store_accumulates)
+{
+    static graph_node n, got;
+    static graph_edge e, ge;
+    static graph_capture c;
+    char err[512];
+    int code;
+    mk_tmp();
+    const char *db = dbpath("db");
+
+    for (int run = 1; run <= 2; run++) {
+        graph *g = graph_open(db, GRAPH_WRITE, &code, err, sizeof(err));
+        ck_assert_msg(g != NULL, "%s", err);
+        graph_batch *b = graph_batch_create(g);
+        /* Read-modify-write, as the aggregator does. */
+        full_node(&n, "10.1.2.3");
+        int r = graph_get_node(g, &n.addr, &got);
+        ck_assert_int_eq(r, run == 1 ? 0 : 1);
+        if (r == 1) {
+            graph_node_merge(&got, &n);
+            ck_assert_int_eq(graph_batch_put_node(b, &got), 0);
+        } else {
+            ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+        }
+        full_node(&n, "2001:db8::1");
+        if (graph_get_node(g, &n.addr, &got) == 1)
+            graph_node_merge(&n, &got);
+        ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+        full_edge(&e);
+        if (graph_get_edge(g, &e.k, &ge) == 1) {
+            graph_edge_merge(&ge, &e);
+            e = ge;
+        }
+        ck_assert_int_eq(graph_batch_put_edge(b, &e), 0);
+        full_capture(&c);
+        c.id += (uint64_t)run;
+        ck_assert_int_eq(graph_batch_put_capture(b, &c), 0);
+        ck_assert_uint_eq(graph_batch_count(b), 4);
+        ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+        ck_assert_uint_eq(graph_batch_count(b), 0);
+        graph_batch_free(b);
+        graph_close(g);
+    }
+
+    graph *g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    seen s = { 0 };
+    ck_assert_int_eq(graph_foreach_node(g, count_node, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_foreach_edge(g, count_edge, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_foreach_capture(g, count_cap, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(s.nodes, 2);
+    ck_assert_int_eq(s.edges, 1);
+    ck_assert_int_eq(s.caps, 2);
+    ck_assert_uint_eq(s.flows, 10);     /* 5 flows, captured twice */
+    graph_addr a = ga("10.1.2.3");
+    ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
+    ck_assert_uint_eq(got.as_client.flows, 6);
+    ck_assert_uint_eq(got.n_ident, 2);
+    /* A walk stops when the callback says so. */
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(graph_foreach_node(g, stop_at_first, &s, err, sizeof(err)), 7);
+    ck_assert_int_eq(s.nodes, 1);
+    /* The edges of one client. */
+    memset(&s, 0, sizeof(s));
+    a = ga("10.0.0.1");
+    ck_assert_int_eq(graph_foreach_edge_from(g, &a, count_edge, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(s.edges, 1);
+    a = ga("10.0.0.2");
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(graph_foreach_edge_from(g, &a, count_edge, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(s.edges, 0);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.schema, GRAPH_SCHEMA);
+    ck_assert_uint_eq(st.nodes, 2);
+    ck_assert_uint_eq(st.nodes_internal, 2);
+    ck_assert_uint_eq(st.edges, 1);
+    ck_assert_uint_eq(st.captures, 2);
+    ck_assert_uint_eq(st.flows, 10);
+    ck_assert_uint_eq(st.bytes, 2 * 605000);
+    /* A reader cannot commit. */
+    graph_batch *b = graph_batch_create(g);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), -1);
+    graph_batch_free(b);
+    graph_close(g);
+    rm_tree(tmpdir);
+}
+END_TEST
+
+/* Checksum of every file under a directory (names and bytes). */
+static uint64_t
+tree_sum(const char *path)
+{
+    uint64_t h = 1469598103934665603ULL;
+    DIR *d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char p[1024];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+        uint64_t hn = 1469598103934665603ULL;
+        for (const char *c = de->d_name; *c; c++)
+            hn = (hn ^ (uint8_t)*c) * 1099511628211ULL;
+        FILE *f = fopen(p, "rb");
+        ck_assert_ptr_nonnull(f);
+        int ch;
+        while ((ch = fgetc(f)) != EOF)
+            hn = (hn ^ (uint8_t)ch) * 1099511628211ULL;
+        fclose(f);
+        h ^= hn;    /* order-independent */
+    }
+    closedir(d);
+    return h;
+}
+
+START_TEST(test_store_refuses)
+{
+    char err[512];
+    int code;
+    uint8_t v[16];
+    mk_tmp();
+
+    /* Missing: a reader refuses, a writer creates. */
+    ck_assert_ptr_null(graph_open(dbpath("none"), GRAPH_READ, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+
+    /* A directory that is not a RocksDB. */
+    mkdir(dbpath("other"), 0755);
+    FILE *f = fopen(dbpath("other/notes.txt"), "w");
+    fputs("hello\n", f);
+    fclose(f);
+    ck_assert_ptr_null(graph_open(dbpath("other"), GRAPH_WRITE, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(err, "not a segscope database"));
+    ck_assert_int_eq(access(dbpath("other/CURRENT"), F_OK), -1);   /* nothing created */
+
+    /* A file, not a directory. */
+    ck_assert_ptr_null(graph_open(dbpath("other/notes.txt"), GRAPH_WRITE, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+
+    /* A RocksDB with other keys and no schema. */
+    ck_assert_int_eq(graph_debug_put_raw(dbpath("foreign"), "hello", 5, "world", 5, err, sizeof(err)), 0);
+    ck_assert_ptr_null(graph_open(dbpath("foreign"), GRAPH_WRITE, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(err, "schema key"));
+
+    /* A newer schema: refused read and write, and not a byte changed. */
+    graph *g = graph_open(dbpath("newer"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_close(g);
+    size_t n = graph_schema_encode(GRAPH_SCHEMA + 1, 1, v);
+    ck_assert_int_eq(graph_debug_put_raw(dbpath("newer"), graph_schema_key, strlen(graph_schema_key),
+                                         v, n, err, sizeof(err)), 0);
+    uint64_t before = tree_sum(dbpath("newer"));
+    ck_assert_ptr_null(graph_open(dbpath("newer"), GRAPH_WRITE, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(err, "newer"));
+    ck_assert_ptr_null(graph_open(dbpath("newer"), GRAPH_READ, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+    ck_assert_uint_eq(tree_sum(dbpath("newer")), before);
+
+    /* One writer at a time; readers are welcome meanwhile. */
+    graph *w = graph_open(dbpath("busy"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(w != NULL, "%s", err);
+    ck_assert_ptr_null(graph_open(dbpath("busy"), GRAPH_WRITE, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+    ck_assert_msg(strstr(err, "database is in use by another process") != NULL, "%s", err);
+    graph *r = graph_open(dbpath("busy"), GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    graph_close(r);
+    graph_close(w);
+    rm_tree(tmpdir);
+}
+END_TEST
+
+START_TEST(test_store_skips_corrupt)
+{
+    static graph_node n;
+    char err[512];
+    int code;
+    mk_tmp();
+    const char *db = dbpath("db");
+    graph *g = graph_open(db, GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_batch *b = graph_batch_create(g);
+    full_node(&n, "10.0.0.1");
+    graph_batch_put_node(b, &n);
+    full_node(&n, "10.0.0.3");
+    graph_batch_put_node(b, &n);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    graph_batch_free(b);
+    graph_close(g);
+    /* Between them: a node of a future version, a truncated one, a bad key. */
+    uint8_t key[GRAPHREC_KEY_MAX];
+    graph_addr a = ga("10.0.0.2");
+    size_t kl = graphrec_node_key(&a, key);
+    ck_assert_int_eq(graph_debug_put_raw(db, key, kl, "\x09\x00", 2, err, sizeof(err)), 0);
+    a = ga("10.0.0.4");
+    kl = graphrec_node_key(&a, key);
+    ck_assert_int_eq(graph_debug_put_raw(db, key, kl, "\x01\x01\x80", 3, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_debug_put_raw(db, "N\x07", 2, "\x01", 1, err, sizeof(err)), 0);
+
+    g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    seen s = { 0 };
+    ck_assert_int_eq(graph_foreach_node(g, count_node, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(s.nodes, 2);
+    ck_assert_uint_eq(graph_corrupt(g), 3);
+    a = ga("10.0.0.2");
+    ck_assert_int_eq(graph_get_node(g, &a, &n), -1);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.nodes, 2);
+    ck_assert_uint_eq(st.corrupt, 3);
+    graph_close(g);
+    rm_tree(tmpdir);
+}
+END_TEST
+
+/* ---- the aggregator ------------------------------------------------------------ */
+
+/* A flow as the flow table would end it. */
+static flow
+mkflow(const char *c, uint16_t cport, const char *s, uint16_t sport, uint8_t proto,
+       uint64_t first_ns, uint64_t last_ns, int origin)
+{
+    flow f;
+    memset(&f, 0, sizeof(f));
+    f.key.ip_version = 4;
+    f.key.proto = proto;
+    inet_pton(AF_INET, c, f.key.a);
+    inet_pton(AF_INET, s, f.key.b);
+    f.key.pa = cport;
+    f.key.pb = sport;
+    f.client_is_b = 0;
+    f.d[0].pkts = 3;
+    f.d[0].bytes = 300;
+    f.d[1].pkts = 2;
+    f.d[1].bytes = 2000;
+    f.first_ns = first_ns;
+    f.last_ns = last_ns;
+    f.origin = (uint8_t)origin;
+    return f;
+}
+
+START_TEST(test_aggregator)
+{
+    static graph_edge e;
+    static graph_node n;
+    static graph_capture cap;
+    char err[512];
+    int code;
+    mk_tmp();
+    const char *db = dbpath("db");
+    netclass *nc = netclass_create();
+    graph *g = graph_open(db, GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graphagg_cfg cfg;
+    graphagg_cfg_default(&cfg);
+    cfg.flush_interval_s = 0;
+    cfg.max_edges = 3;          /* the 4th distinct edge forces a flush */
+    cfg.nc = nc;
+    memset(&cap, 0, sizeof(cap));
+    cap.id = 42;
+    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+
+    uint64_t t = 19793 * DAY_NS;
+    flow f = mkflow("10.0.0.1", 50000, "10.0.0.2", 443, 6, t + 1, t + 2, FLOW_ORIGIN_HANDSHAKE);
+    graphagg_flow(a, &f, "TLS", -1, "internal.example");   /* internal server: no name kept */
+    f = mkflow("10.0.0.1", 50001, "10.0.0.2", 443, 6, t + DAY_NS, t + DAY_NS + 5, FLOW_ORIGIN_PORT);
+    graphagg_flow(a, &f, "TLS", -1, NULL);
+    f = mkflow("10.0.0.1", 50002, "93.184.216.34", 443, 6, t + 3, t + 4, FLOW_ORIGIN_HANDSHAKE);
+    graphagg_flow(a, &f, "TLS", -1, "example.com");
+    f = mkflow("10.0.0.1", 7, "10.0.0.9", 7, 1, t + 3, t + 4, FLOW_ORIGIN_FIRST);
+    graphagg_flow(a, &f, "ICMP", 0, NULL);                  /* echo reply first: type 8 */
+    f = mkflow("10.0.0.1", 0, "10.0.0.9", 0, 17, t + 3, t + 4, FLOW_ORIGIN_PORT);
+    graphagg_flow(a, &f, NULL, -1, NULL);                   /* 4th edge: forced flush */
+    ck_assert_uint_eq(graphagg_get_stats(a)->flushes_forced, 1);
+    f = mkflow("10.0.0.1", 50004, "10.0.0.2", 443, 6, t + 1, t + 2, FLOW_ORIGIN_HANDSHAKE);
+    graphagg_flow(a, &f, "TLS", -1, NULL);
+    /* 100 days later on the first edge: does not fit the day bitmap, forces a flush. */
+    f = mkflow("10.0.0.1", 50003, "10.0.0.2", 443, 6, t + 100 * DAY_NS, t + 100 * DAY_NS, FLOW_ORIGIN_HANDSHAKE);
+    graphagg_flow(a, &f, "TLS", -1, NULL);
+    graphagg_flow(a, &f, "TLS", -1, NULL);
+    ck_assert_uint_eq(graphagg_get_stats(a)->flushes_forced, 2);
+    graph_addr ad = ga("10.0.0.2");
+    graphagg_ident(a, &ad, "dns", "web.corp.example", "dns", t, t, 0);
+    graph_addr nowhere = ga("10.9.9.9");
+    graphagg_ident(a, &nowhere, "dns", "ghost.example", "dns", t, t, 0);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->flows, 8);
+    ck_assert_uint_eq(graphagg_get_stats(a)->idents_dropped, 1);
+
+    graph_edge_key k;
+    memset(&k, 0, sizeof(k));
+    k.client = ga("10.0.0.1");
+    k.server = ga("10.0.0.2");
+    k.proto = 6;
+    k.port = 443;
+    strcpy(k.app, "TLS");
+    ck_assert_int_eq(graph_get_edge(g, &k, &e), 1);
+    ck_assert_uint_eq(e.flows, 5);
+    ck_assert_uint_eq(e.pkts[0], 15);
+    ck_assert_uint_eq(e.bytes[1], 10000);
+    ck_assert_uint_eq(e.flows_handshake, 4);
+    ck_assert_uint_eq(e.flows_heuristic, 1);
+    ck_assert_uint_eq(graph_days_count(&e.days), 3);
+    ck_assert_uint_eq(e.n_name, 0);
+    ck_assert_uint_eq(e.first_ns, t + 1);
+    ck_assert_uint_eq(e.last_ns, t + 100 * DAY_NS);
+    k.server = ga("93.184.216.34");
+    ck_assert_int_eq(graph_get_edge(g, &k, &e), 1);
+    ck_assert_uint_eq(e.n_name, 1);
+    ck_assert_str_eq(e.name[0], "example.com");
+    k.server = ga("10.0.0.9");
+    k.proto = 1;
+    k.port = 8;
+    strcpy(k.app, "ICMP");
+    ck_assert_int_eq(graph_get_edge(g, &k, &e), 1);
+    k.proto = 17;
+    k.port = 0;
+    strcpy(k.app, "Unknown");
+    ck_assert_int_eq(graph_get_edge(g, &k, &e), 1);
+
+    ck_assert_int_eq(graph_get_node(g, &ad, &n), 1);
+    ck_assert_uint_eq(n.as_server.flows, 5);
+    ck_assert_uint_eq(n.as_client.flows, 0);
+    ck_assert_uint_eq(n.internal, 1);
+    ck_assert_uint_eq(n.n_ident, 1);
+    ck_assert_str_eq(n.ident[0].value, "web.corp.example");
+    ck_assert_int_eq(graph_get_node(g, &nowhere, &n), 0);
+    graph_addr ext = ga("93.184.216.34");
+    ck_assert_int_eq(graph_get_node(g, &ext, &n), 1);
+    ck_assert_uint_eq(n.internal, 0);
+    graph_addr cl = ga("10.0.0.1");
+    ck_assert_int_eq(graph_get_node(g, &cl, &n), 1);
+    ck_assert_uint_eq(n.as_client.flows, 8);
+    ck_assert_uint_eq(n.as_client.bytes, 8 * 2300);
+
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.flows, 8);
+    ck_assert_uint_eq(st.captures, 1);
+    graphagg_free(a);
+    graph_close(g);
+    netclass_free(nc);
+    rm_tree(tmpdir);
+}
+END_TEST
+
+Suite *
+suite_graph(void)
+{
+    Suite *s = suite_create("graph");
+    TCase *tc = tcase_create("records");
+    tcase_add_test(tc, test_node_roundtrip);
+    tcase_add_test(tc, test_edge_roundtrip);
+    tcase_add_test(tc, test_capture_roundtrip);
+    tcase_add_test(tc, test_corrupt_records);
+    tcase_add_test(tc, test_random_bytes);
+    tcase_add_test(tc, test_days);
+    tcase_add_test(tc, test_merge);
+    suite_add_tcase(s, tc);
+    TCase *db = tcase_create("store");
+    tcase_set_timeout(db, 60);
+    tcase_add_test(db, test_store_accumulates);
+    tcase_add_test(db, test_store_refuses);
+    tcase_add_test(db, test_store_skips_corrupt);
+    tcase_add_test(db, test_aggregator);
+    suite_add_tcase(s, db);
+    return s;
+}
