@@ -92,6 +92,7 @@ struct graphagg {
     uint8_t enc2[GRAPHREC_VAL_MAX]; /* scratch: the same after the merge */
     uint64_t ticks;             /* graphagg_tick calls */
     uint64_t next_flush_ns;     /* monotonic time of the next timed flush */
+    int in_flush;               /* inside graphagg_flush: the caps wait (no nested flush) */
     int failed;                 /* a flush failed: stop */
     char err[512];              /* why */
     graphagg_stats st;          /* counters */
@@ -332,7 +333,7 @@ node_get(graphagg *a, const graph_addr *addr)
     for (agg_node *n = a->nb[h & (a->nb_n - 1)]; n; n = n->next)
         if (addr_eq(&n->addr, addr))
             return n;
-    if (a->n_nodes >= a->cfg.max_nodes) {
+    if (a->n_nodes >= a->cfg.max_nodes && !a->in_flush) {
         a->st.flushes_forced++;
         if (graphagg_flush(a) < 0)
             return NULL;
@@ -534,9 +535,11 @@ graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
     if (d1 - d0 > 63)
         d0 = d1 - 63;       /* a flow longer than 64 days: its last 64 */
 
+    /* Make room first, so that a flush never holds part of this flow. */
     uint32_t h = hash_bytes(&k, sizeof(k));
     agg_edge *e = edge_find(a, &k, h);
-    if ((e && !days_fit(e, d0, d1)) || (!e && a->n_edges >= a->cfg.max_edges)) {
+    if ((e && !days_fit(e, d0, d1)) || (!e && a->n_edges >= a->cfg.max_edges) ||
+        a->n_nodes + 2 > a->cfg.max_nodes) {
         a->st.flushes_forced++;
         if (graphagg_flush(a) < 0)
             return;
@@ -711,8 +714,10 @@ graphagg_flush(graphagg *a)
     if (a->failed)
         return -1;
     uint64_t t0 = mono_ns();
+    a->in_flush = 1;
     if (a->cfg.preflush)
         a->cfg.preflush(a->cfg.ctx, a);
+    a->in_flush = 0;
     if (a->failed)
         return -1;
     for (size_t i = 0; i < a->nb_n; i++)

@@ -985,13 +985,20 @@ host_stem(const model *m, uint32_t h, char *out, size_t len)
     const model_attr *a = model_host_attrs(m, h, &n);
     out[0] = 0;
     /* the most host-like name: DHCP/NetBIOS/Kerberos names first, then DNS, then server names */
-    int best = -1, best_rank = 99;
+    int best = -1, best_rank = 99, best_nt = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (a[i].kind != MODEL_ATTR_NAME || !name_source_ok(model_str(m, a[i].key)))
             continue;
         int r = name_rank(model_str(m, a[i].key));
-        if (r < best_rank) {
+        char tk[8][32];
+        int nt = seg_name_tokens(model_str(m, a[i].value), tk, 8);
+        if (nt == 0)
+            continue;
+        /* of names from the same source, the most specific (most tokens:
+           "shop-web-p01" rather than the service name "shop") */
+        if (r < best_rank || (r == best_rank && nt > best_nt)) {
             best_rank = r;
+            best_nt = nt;
             best = (int)i;
         }
     }
@@ -2189,7 +2196,7 @@ seg_build(const model *m, const seg_cfg *cfg_in)
                 char tok[160];
                 common_tokens(m, mem, si->mem_n, tok, sizeof(tok));
                 if (tok[0])
-                    sb_printf(&why, "; names share \"%s\"", tok);
+                    sb_printf(&why, "; names share '%s'", tok);
             }
             if (si->flags & SEG_F_INFRA)
                 sb_printf(&why, "; shared infrastructure (talks with a quarter of all hosts or more)");

@@ -835,6 +835,61 @@ START_TEST(test_aggregator)
 }
 END_TEST
 
+/* A preflush handing over more identities than the node cap: no nested flush, all kept. */
+static void
+many_idents(void *ctx, graphagg *a)
+{
+    (void)ctx;
+    for (int i = 1; i <= 10; i++) {
+        char s[32];
+        graph_addr ad;
+        snprintf(s, sizeof(s), "10.1.0.%d", i);
+        ad = ga(s);
+        graphagg_ident(a, &ad, "dns", s, "dns", 5, 6, 1);
+    }
+}
+
+START_TEST(test_aggregator_caps)
+{
+    static graph_capture cap;
+    char err[512];
+    int code;
+    mk_tmp();
+    netclass *nc = netclass_create();
+    graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graphagg_cfg cfg;
+    graphagg_cfg_default(&cfg);
+    cfg.flush_interval_s = 0;
+    cfg.max_nodes = 4;
+    cfg.nc = nc;
+    cfg.preflush = many_idents;
+    memset(&cap, 0, sizeof(cap));
+    cap.id = 7;
+    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    /* Flows over 6 hosts with a cap of 4 nodes: flushes are forced between flows. */
+    for (int i = 0; i < 3; i++) {
+        char c[32], sv[32];
+        snprintf(c, sizeof(c), "10.2.0.%d", i);
+        snprintf(sv, sizeof(sv), "10.3.0.%d", i);
+        flow f = mkflow(c, 1000, sv, 80, 6, DAY_NS, DAY_NS + 1, FLOW_ORIGIN_HANDSHAKE);
+        graphagg_flow(a, &f, "HTTP", -1, NULL);
+    }
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_ge(graphagg_get_stats(a)->flushes_forced, 1);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.nodes, 16);        /* 6 with traffic, 10 from identities */
+    ck_assert_uint_eq(st.edges, 3);
+    ck_assert_uint_eq(st.flows, 3);
+    graphagg_free(a);
+    graph_close(g);
+    netclass_free(nc);
+    rm_tree(tmpdir);
+}
+END_TEST
+
 Suite *
 suite_graph(void)
 {
@@ -854,6 +909,7 @@ suite_graph(void)
     tcase_add_test(db, test_store_refuses);
     tcase_add_test(db, test_store_skips_corrupt);
     tcase_add_test(db, test_aggregator);
+    tcase_add_test(db, test_aggregator_caps);
     suite_add_tcase(s, db);
     return s;
 }
