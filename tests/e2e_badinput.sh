@@ -165,10 +165,9 @@ else
     holder=$!
     exec 7>"$TMP/fifo"                     # keep the pipe open: the holder waits
     head -c 24 "$SAMPLE" >&7               # a pcap header, then nothing yet
-    i=0
-    while [ $i -lt 50 ]; do                # until the holder has the lock (<= 5 s)
-        "$S" capture -q --db "$DB" -r "$SAMPLE" >/dev/null 2>"$TMP/err" && break
-        grep -q "in use" "$TMP/err" && break
+    i=0                                    # until the holder has RocksDB's LOCK open (<= 10 s)
+    while [ $i -lt 100 ] && kill -0 $holder 2>/dev/null &&
+          ! ls -l /proc/$holder/fd 2>/dev/null | grep -q "$DB/LOCK"; do
         sleep 0.1; i=$((i + 1))
     done
     db_sum "$DB" > "$TMP/held.sum"
