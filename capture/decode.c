@@ -768,6 +768,7 @@ dec_gtpu(dec_state *s, rd_t *r)
 static dec_status
 dec_teredo(dec_state *s, rd_t *r, size_t wire)
 {
+    size_t start = rd_left(r), used;
     uint16_t ind, plen;
     uint8_t idlen, aulen, first;
 
@@ -784,7 +785,8 @@ dec_teredo(dec_state *s, rd_t *r, size_t wire)
     if (rd_left(r) < 40 || !rd_peek_u8(r, 0, &first) ||
         !rd_peek_be16(r, 4, &plen))
         return DEC_TRUNC_TUNNEL;
-    if ((first >> 4) != 6 || r->off > wire || 40u + plen > wire - r->off)
+    used = start - rd_left(r);
+    if ((first >> 4) != 6 || used > wire || 40u + plen > wire - used)
         return DEC_NOT_IP;
     dec_tunnel(s->m, DEC_TUN_TEREDO);
     return dec_ipv6(s, r);
@@ -1424,6 +1426,7 @@ dec_status
 dec_packet(int linktype, const uint8_t *data, size_t caplen, pkt_meta *m)
 {
     static const uint8_t empty[1];
+    static const pkt_meta zero;
     dec_state s = { m, 0 };
     rd_t r;
 
@@ -1432,7 +1435,7 @@ dec_packet(int linktype, const uint8_t *data, size_t caplen, pkt_meta *m)
         caplen = 0;
     }
     r = rd_make(data, caplen);
-    memset(m, 0, sizeof *m);
+    *m = zero;                      /* a struct copy: vector stores, no rep stos */
     switch (linktype) {
     case DEC_LINK_ETHERNET:
         return dec_ether(&s, &r);

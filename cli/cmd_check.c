@@ -34,8 +34,8 @@ typedef struct tuple {
 typedef struct missing {
     int src, dst;               /* segments; -1 = none (internet or unsegmented), see src_inet */
     uint8_t src_inet, dst_inet; /* 1: the end is an Internet address */
-    uint8_t proto;
-    uint16_t port;
+    uint8_t proto;              /* IP protocol (ICMPv6 folded into 1) */
+    uint16_t port;              /* server port (0 for ICMP) */
     uint64_t flows;             /* denied flows */
     uint32_t tuples;            /* distinct denied tuples */
     uint32_t example;           /* index of one tuple */
@@ -47,7 +47,7 @@ typedef struct check_ctx {
     tuple *t;                   /* distinct tuples (hash table slots) */
     uint8_t *used;              /* slot in use */
     size_t cap, n;              /* slots, tuples */
-    uint64_t permitted, denied, ignored;
+    uint64_t permitted, denied, ignored; /* flows by verdict; ignored: not judged */
     int oom;                    /* an allocation failed */
 } check_ctx;
 
@@ -177,6 +177,24 @@ seg_ref(const policy *p, int seg, int inet)
     if (seg >= 0)
         return policy_segment_id(p, seg);
     return inet ? "internet" : "(no segment)";
+}
+
+/* Order of missing-rule groups: by (src, dst, ends, proto, port). */
+static int
+group_cmp(const void *pa, const void *pb)
+{
+    const missing *a = pa, *b = pb;
+    if (a->src != b->src)
+        return a->src < b->src ? -1 : 1;
+    if (a->dst != b->dst)
+        return a->dst < b->dst ? -1 : 1;
+    if (a->src_inet != b->src_inet)
+        return a->src_inet < b->src_inet ? -1 : 1;
+    if (a->dst_inet != b->dst_inet)
+        return a->dst_inet < b->dst_inet ? -1 : 1;
+    if (a->proto != b->proto)
+        return a->proto < b->proto ? -1 : 1;
+    return a->port < b->port ? -1 : a->port > b->port;
 }
 
 static int
@@ -312,37 +330,39 @@ check_exec(int argc, char **argv)
         cli_err("out of memory");
         rc = EXIT_RUNTIME;
     }
-    /* group the denied tuples by missing rule */
+    /* group the denied tuples by missing rule: one record per denied tuple,
+       sorted by group, then runs summed */
     missing *ms = NULL;
-    size_t nm = 0, capm = 0;
-    for (size_t i = 0; i < c.cap && !rc; i++) {
+    size_t nm = 0, nd = 0;
+    for (size_t i = 0; i < c.cap && !rc; i++)
+        nd += c.used[i] && c.t[i].rule < 0;
+    if (!rc && nd && !(ms = malloc(nd * sizeof(missing)))) {
+        cli_err("out of memory");
+        rc = EXIT_RUNTIME;
+    }
+    for (size_t i = 0; i < c.cap && ms; i++) {
         if (!c.used[i] || c.t[i].rule >= 0)
             continue;
         const tuple *t = &c.t[i];
         int ss = policy_segment_of(pol, t->src, t->sv), ds = policy_segment_of(pol, t->dst, t->dv);
-        int si = ss < 0 && !policy_addr_private(t->src, t->sv), di = ds < 0 && !policy_addr_private(t->dst, t->dv);
-        size_t k;
-        for (k = 0; k < nm; k++)
-            if (ms[k].src == ss && ms[k].dst == ds && ms[k].src_inet == si && ms[k].dst_inet == di &&
-                ms[k].proto == t->proto && ms[k].port == t->port)
-                break;
-        if (k == nm) {
-            if (nm == capm) {
-                capm = capm ? capm * 2 : 64;
-                missing *n2 = realloc(ms, capm * sizeof(missing));
-                if (!n2) {
-                    cli_err("out of memory");
-                    rc = EXIT_RUNTIME;
-                    break;
-                }
-                ms = n2;
-            }
-            ms[nm++] = (missing){ .src = ss, .dst = ds, .src_inet = (uint8_t)si, .dst_inet = (uint8_t)di,
-                                  .proto = t->proto, .port = t->port, .example = (uint32_t)i };
-        }
-        ms[k].flows += t->flows;
-        ms[k].tuples++;
+        ms[nm++] = (missing){ .src = ss, .dst = ds,
+                              .src_inet = (uint8_t)(ss < 0 && !policy_addr_private(t->src, t->sv)),
+                              .dst_inet = (uint8_t)(ds < 0 && !policy_addr_private(t->dst, t->dv)),
+                              .proto = t->proto, .port = t->port, .flows = t->flows, .tuples = 1,
+                              .example = (uint32_t)i };
     }
+    if (nm)
+        qsort(ms, nm, sizeof(missing), group_cmp);
+    size_t w = 0;
+    for (size_t k = 0; k < nm; k++) {
+        if (w && group_cmp(&ms[w - 1], &ms[k]) == 0) {
+            ms[w - 1].flows += ms[k].flows;
+            ms[w - 1].tuples++;
+        } else {
+            ms[w++] = ms[k];
+        }
+    }
+    nm = w;
     if (nm)
         qsort(ms, nm, sizeof(missing), missing_cmp);
     FILE *out = rc ? NULL : cli_open_out(out_path);

@@ -38,9 +38,9 @@
 struct blast {
     blast_summary sum;          /* totals */
     blast_seg *seg;             /* per segment */
-    uint32_t n_seg;
+    uint32_t n_seg;             /* segments */
     blast_path *paths;          /* attack paths */
-    uint32_t n_paths;
+    uint32_t n_paths;           /* paths kept */
 };
 
 void

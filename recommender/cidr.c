@@ -27,7 +27,7 @@ addr_cmp(const void *pa, const void *pb)
 /* Output under construction. */
 typedef struct cidr_out {
     cidr_block *b;              /* blocks */
-    size_t n, cap;
+    size_t n, cap;              /* used, allocated */
     int oom;                    /* an allocation failed */
 } cidr_out;
 

@@ -18,19 +18,19 @@
 /* The model: everything is owned here. */
 struct model {
     model_host *hosts;          /* host records */
-    uint32_t n_hosts, cap_hosts;
+    uint32_t n_hosts, cap_hosts; /* used, allocated */
     uint32_t *hidx;             /* hash slots: host index + 1, 0 = empty */
     uint32_t hidx_cap;          /* slots (a power of two) */
     model_edge *edges;          /* edge records (merged by model_finish) */
-    uint32_t n_edges, cap_edges;
+    uint32_t n_edges, cap_edges; /* used, allocated */
     model_attr *attrs;          /* names and labels of all hosts */
-    uint32_t n_attrs, cap_attrs;
+    uint32_t n_attrs, cap_attrs; /* used, allocated */
     uint32_t *out_idx;          /* edge indices grouped by client */
     uint32_t *in_idx;           /* edge indices grouped by server */
     char **strs;                /* interned strings; strs[0] = "" */
-    uint32_t n_strs, cap_strs;
+    uint32_t n_strs, cap_strs;  /* used, allocated */
     uint32_t *sidx;             /* string hash slots: id + 1, 0 = empty */
-    uint32_t sidx_cap;
+    uint32_t sidx_cap;          /* slots (a power of two) */
     size_t str_bytes;           /* bytes of string text held */
     int finished;               /* model_finish ran */
 };

@@ -34,11 +34,11 @@ typedef struct pseg {
 /* A parsed policy. */
 struct policy {
     pseg *segs;                 /* segments in document order */
-    int n_segs;
+    int n_segs;                 /* segments */
     policy_rule *rules;         /* rules in document order */
-    int n_rules;
+    int n_rules;                /* rules */
     prange *ranges;             /* every member range, sorted by (ipv, lo) */
-    int n_ranges;
+    int n_ranges;               /* ranges */
 };
 
 /* ---- prefixes --------------------------------------------------------- */

@@ -47,10 +47,10 @@ enum policy_proto { POLICY_TCP = 6, POLICY_UDP = 17, POLICY_ICMP = 1, POLICY_ANY
 
 /* One allow rule, as read. */
 typedef struct policy_rule {
-    policy_ref src, dst;
+    policy_ref src, dst;        /* the two ends */
     int proto;                  /* enum policy_proto */
     uint16_t (*ports)[2];       /* inclusive [lo, hi] ranges, sorted and merged; NULL = any */
-    int n_ports;
+    int n_ports;                /* ranges in ports */
     char *app;                  /* informational, or NULL */
 } policy_rule;
 

@@ -52,9 +52,9 @@
 /* The result. */
 struct rules {
     rule *r;                    /* rules */
-    uint32_t n, cap;
+    uint32_t n, cap;            /* rules used, allocated */
     review *v;                  /* review entries */
-    uint32_t nv, capv;
+    uint32_t nv, capv;          /* review entries used, allocated */
 };
 
 void
@@ -151,14 +151,14 @@ rules_review_get(const rules *r, uint32_t i)
 /* A candidate rule being summed. */
 typedef struct cand {
     uint32_t src, dst;          /* segment or RULE_INTERNET */
-    uint8_t proto;
-    uint16_t port;
+    uint8_t proto;              /* IP protocol (ICMPv6 folded into 1) */
+    uint16_t port;              /* server port (0 for ICMP) */
     uint32_t app;               /* app of the edge with most flows */
     uint64_t app_flows;         /* its flows */
     uint64_t self_flows;        /* flows of hosts with themselves */
-    rule_ev ev;
-    uint32_t n_names, names[RULE_MAX_NAMES];
-    uint32_t n_addrs, addrs[RULE_MAX_NAMES];
+    rule_ev ev;                 /* evidence */
+    uint32_t n_names, names[RULE_MAX_NAMES]; /* Internet destination names (string ids) */
+    uint32_t n_addrs, addrs[RULE_MAX_NAMES]; /* unnamed Internet destinations (hosts) */
     int reason;                 /* -1: candidate; else a review reason for set-aside traffic */
     uint32_t scanner;           /* scanner host (REVIEW_SCANNER), else MODEL_NONE */
     uint32_t ports;             /* scanner: distinct ports (approximate) */
@@ -170,7 +170,7 @@ typedef struct cmap {
     uint64_t *k1;               /* src << 32 | dst */
     uint64_t *k2;               /* reason+1 << 40 | scanner-ish << 24 | proto << 16 | port */
     uint32_t *v;                /* index + 1, 0 = empty */
-    size_t cap, n;
+    size_t cap, n;              /* slots (a power of two), entries */
 } cmap;
 
 static uint64_t

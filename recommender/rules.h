@@ -68,21 +68,21 @@ typedef struct rule {
     uint32_t n_ports_seen;      /* distinct ports observed inside [lo, hi] */
     rule_ev ev;                 /* evidence */
     uint32_t n_names;           /* destination names (Internet egress), model string ids */
-    uint32_t names[RULE_MAX_NAMES];
+    uint32_t names[RULE_MAX_NAMES]; /* the names */
     uint32_t n_addrs;           /* destination hosts when no name is known (Internet egress) */
-    uint32_t addrs[RULE_MAX_NAMES];
+    uint32_t addrs[RULE_MAX_NAMES]; /* host indices */
 } rule;
 
 /* One review entry: traffic not turned into a rule. */
 typedef struct review {
     uint32_t src, dst;          /* segment, RULE_INTERNET, or SEG_NONE (no segment) */
     uint32_t src_host;          /* for a scanner: the scanner host; else MODEL_NONE */
-    uint8_t proto;
+    uint8_t proto;              /* 6, 17, 1 or another IP protocol */
     uint16_t port;              /* server port (0 for ICMP; for a scanner: ports probed in `ports`) */
     uint32_t ports;             /* scanner: distinct ports probed */
     uint32_t app;               /* model string id */
     int reason;                 /* enum review_reason */
-    rule_ev ev;
+    rule_ev ev;                 /* evidence */
 } review;
 
 typedef struct rules rules;

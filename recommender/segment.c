@@ -12,11 +12,14 @@
  * steps:
  *
  * 1. Evidence.  Only internal hosts that sent at least one packet are
- *    segmented (an address that never answers is "dead").  Edges are set
- *    aside when they cannot describe a role: a TCP or ICMP edge the server
- *    never answered, an edge to a dead host, and every edge of a scanner
- *    (a client that touched >= 16 ports on >= 4 hosts, >= 80% of them in
- *    a single flow).  Traffic of a host with itself is also left out.
+ *    segmented (an address that never answers is "dead"; broadcast,
+ *    multicast and unspecified addresses are never workloads).  Edges are
+ *    set aside when they cannot describe a role: a TCP or ICMP edge the
+ *    server never answered, an edge to a dead host, and the probes of a
+ *    scanner (a client that touched >= 16 ports on >= 4 hosts, >= 80% of
+ *    them in a single flow; its edges of one or two flows are probes, its
+ *    own DNS, NTP or syslog are kept).  A host's traffic with itself is
+ *    left out too.
  *
  * 2. Behaviour, refined over peers (colour refinement, as in the
  *    Weisfeiler-Lehman test and in the role classification of Tan et al.,
@@ -32,38 +35,52 @@
  *    is not glue that pulls unrelated hosts together, while a rare
  *    service (RDP to the jump hosts) sets its users apart.  A feature
  *    seen in a single flow counts a quarter (one-off flows are weak
- *    evidence of a role).  Within each group of the previous round,
- *    hosts with identical feature sets are taken together and assigned,
- *    largest first, to the most similar group built so far if the
- *    weighted Jaccard similarity with that group's centroid is at least
- *    `join` (0.5), else they start a new group.  Rounds only split
- *    groups, so the process ends; it stops when a round changes nothing
- *    or after `rounds` rounds.
+ *    evidence of a role).  Within each group of the previous round, hosts
+ *    with identical features are taken together, largest first, and join
+ *    the most similar cluster built so far when the similarity is at
+ *    least `join` (0.5), else start one.  The similarity of a host with a
+ *    cluster is the smaller of "explained" (the weighted share of the
+ *    host's features that at least 20% of the cluster shows) and "core"
+ *    (the weighted share of the cluster's features shown by half its
+ *    members that the host shows): a workstation that never printed is
+ *    still a workstation, one that RDPs to the jump hosts is not.  A
+ *    second pass moves each group to its most similar cluster under the
+ *    final centroids, and a third merges clusters whose centroids are
+ *    alike (weighted Ruzicka similarity >= join).  Rounds stop when the
+ *    number of groups no longer changes, or after `rounds` (3).
  *
  * 3. Location and identity.  Refinement cannot tell apart two copies of
  *    the same structure (the app tier of the shop and the app tier of
  *    HR look alike).  So each behaviour group is cut into parts by /26
  *    (IPv4) or /64 (IPv6) subnet, and parts are merged again when they
- *    talk to the same peers: the overlap of their peer sets, each peer
- *    weighted by log((n+1)/degree) so that peers everybody talks to
- *    (domain controllers, monitoring, jump hosts) count little, is at
- *    least `peer_merge` (0.5) of the smaller set, or when their hosts
- *    carry the same name stem (web-shop-p01 and web-shop-p02: "web-shop-p").
- *    Office workstations spread over several /24s use the same file
- *    servers and printers and come back together; the shop's app servers
- *    and HR's app servers talk to different web and database servers and
- *    stay apart.
+ *    talk to the same peers: the overlap of their peer sets (peers with
+ *    at least two flows), each peer weighted by the inverse of the share
+ *    of the group's parts that talk to it, so that peers every part talks
+ *    to (its infrastructure) count for nothing, is at least `peer_merge`
+ *    (0.5) of the smaller set.  Office workstations spread over several
+ *    /24s come back together; the shop's app servers and HR's stay apart.
+ *    Names then decide where they speak: parts whose hosts share a name
+ *    stem (web-shop-p01, web-shop-p02: "web-shop-p") merge, parts named
+ *    differently never merge on peers alone; groups that behaviour kept
+ *    apart merge when their hosts are mostly (>= 80%) named alike and
+ *    offer the same services (Jaccard >= 0.5 over services with two
+ *    flows or more); a group splits when it holds another name family
+ *    (ITADM-01, ITADM-02 among WS-0001...).  Finally a host with no
+ *    behaviour of its own (it used nothing and offered nothing but ICMP:
+ *    switched off that day, or seen only by a scanner) follows its name
+ *    stem, or else the group that holds at least half of its /24.
  *
  * 4. Labels.  A host with a user label `role` (and optionally `app` and
  *    `env`) goes to the segment of that label triple, whatever its
  *    behaviour; labelled hosts keep that colour in every round, so they
- *    still shape their peers' groups.
+ *    still shape their peers' groups, and are never merged or split.
  *
  * 5. Presentation.  A segment is named from the name tokens most of its
- *    hosts share (DNS, DHCP, NetBIOS, Kerberos names) or, failing names,
+ *    hosts share (DHCP, NetBIOS, Kerberos, DNS names) or, failing names,
  *    from the service it offers; each member gets a confidence (its
- *    similarity to the group when it joined) and each segment an
- *    explanation.  Member address blocks come from cidr.h.
+ *    similarity with its cluster; 0.3 for a host placed without
+ *    behaviour) and each segment flags and an explanation.  Member
+ *    address blocks come from cidr.h.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -93,10 +110,10 @@ struct segmentation {
     unsigned char *hflags;      /* per host: SEG_HOST_* */
     float *conf;                /* per host: confidence */
     seginfo *segs;              /* segments */
-    uint32_t n_segs;
+    uint32_t n_segs;            /* segments */
     uint32_t *members;          /* members of all segments, grouped */
     cidr_block *blocks;         /* blocks of all segments, grouped */
-    uint32_t n_blocks;
+    uint32_t n_blocks;          /* blocks */
 };
 
 void
@@ -538,7 +555,7 @@ group_cmp(const void *pa, const void *pb)
 typedef struct clus {
     double n;                   /* hosts */
     uint32_t *fid;              /* features any member has */
-    uint32_t nf, capf;
+    uint32_t nf, capf;          /* features, allocated */
 } clus;
 
 /* Shared state of one clustering round. */
@@ -547,7 +564,7 @@ typedef struct cround {
     clus *cl;                   /* clusters */
     u64map cnt;                 /* (cluster, feature) -> index into cntv */
     double *cntv;               /* summed strength of a feature over a cluster's members */
-    size_t cntv_cap;
+    size_t cntv_cap;            /* allocated entries of cntv */
 } cround;
 
 /* Share of members of cluster c with feature f (strength-weighted). */
@@ -811,9 +828,10 @@ cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32
         gsim[gi] = (float)best_sim;
     }
     /* pass 3: rebuild the centroids from the final assignment, then merge
-       clusters of one previous colour whose centroids are alike (weighted
-       Ruzicka similarity >= join): a group that differs only in how many of
-       its members use some service is one group */
+       clusters whose centroids are alike (weighted Ruzicka similarity >=
+       join), whatever their previous colour: a group that differs only in
+       how many of its members use some service is one group, and a split
+       that an earlier round made on thin evidence is undone */
     {
         cround r2 = { .fs = fs };
         r2.cl = calloc(ncl ? ncl : 1, sizeof(clus));
@@ -833,32 +851,66 @@ cluster_round(const featset *fs, uint32_t nl, const uint32_t *prev, const uint32
         }
         for (uint32_t c = 0; ok && c < ncl; c++)
             uf[c] = c;
-        /* clusters per previous colour: pairwise, bounded */
+        /* candidates: clusters sharing one of a's heaviest features (labelled
+           clusters never merge) */
+        uint8_t *cfix = calloc(ncl ? ncl : 1, 1);
+        uint32_t *mk = malloc((ncl ? ncl : 1) * sizeof(uint32_t));
+        if (!cfix || !mk)
+            ok = 0;
+        for (uint32_t gi = 0; ok && gi < ng; gi++)
+            if (fixed[order[groups[gi].first]])
+                cfix[gcl[gi]] = 1;
+        for (uint32_t c = 0; ok && c < ncl; c++)
+            mk[c] = UINT32_MAX;
         for (uint32_t a = 0; ok && a < ncl; a++) {
-            if (r2.cl[a].n == 0 || uf_find(uf, a) != a)
+            if (r2.cl[a].n == 0 || cfix[a] || uf_find(uf, a) != a)
                 continue;
-            uint32_t seen_b = 0;
-            for (uint32_t b = a + 1; b < ncl && seen_b < 300; b++) {
-                if (r2.cl[b].n == 0 || cprev[b] != cprev[a] || uf_find(uf, b) != b)
+            const clus *ka = &r2.cl[a];
+            uint32_t top[8];
+            int nt = 0;
+            for (uint32_t i = 0; i < ka->nf; i++) {
+                double wi = fs->w[ka->fid[i]] * cr_p(&r2, a, ka->fid[i]);
+                if (wi <= 0.01)
                     continue;
-                seen_b++;
-                double num = 0, den = 0;
-                for (int side = 0; side < 2; side++) {
-                    const clus *k = &r2.cl[side ? b : a];
-                    for (uint32_t i = 0; i < k->nf; i++) {
-                        uint32_t f = k->fid[i];
-                        double pa = cr_p(&r2, a, f), pb = cr_p(&r2, b, f);
-                        if (side && pa > 0)
-                            continue;   /* counted from a's side */
-                        num += fs->w[f] * (pa < pb ? pa : pb);
-                        den += fs->w[f] * (pa > pb ? pa : pb);
-                    }
+                if (nt < 8) {
+                    top[nt++] = ka->fid[i];
+                } else {
+                    int lo = 0;
+                    for (int k = 1; k < 8; k++)
+                        if (fs->w[top[k]] * cr_p(&r2, a, top[k]) < fs->w[top[lo]] * cr_p(&r2, a, top[lo]))
+                            lo = k;
+                    if (fs->w[top[lo]] * cr_p(&r2, a, top[lo]) < wi)
+                        top[lo] = ka->fid[i];
                 }
-                double sim = den > 1e-12 ? num / den : 1.0;
-                if (sim >= join)
-                    uf[b] = a;
+            }
+            uint32_t seen_b = 0;
+            for (int t = 0; t < nt; t++) {
+                for (uint32_t j = 0; j < i2[top[t]] && seen_b < 300; j++) {
+                    uint32_t b = v2[top[t]][j];
+                    if (b <= a || mk[b] == a || r2.cl[b].n == 0 || cfix[b] || uf_find(uf, b) != b)
+                        continue;
+                    mk[b] = a;
+                    seen_b++;
+                    double num = 0, den = 0;
+                    for (int side = 0; side < 2; side++) {
+                        const clus *k = &r2.cl[side ? b : a];
+                        for (uint32_t i = 0; i < k->nf; i++) {
+                            uint32_t f = k->fid[i];
+                            double pa = cr_p(&r2, a, f), pb = cr_p(&r2, b, f);
+                            if (side && pa > 0)
+                                continue;   /* counted from a's side */
+                            num += fs->w[f] * (pa < pb ? pa : pb);
+                            den += fs->w[f] * (pa > pb ? pa : pb);
+                        }
+                    }
+                    double sim = den > 1e-12 ? num / den : 1.0;
+                    if (sim >= join)
+                        uf[b] = a;
+                }
             }
         }
+        free(cfix);
+        free(mk);
         if (ok)
             for (uint32_t gi = 0; gi < ng; gi++)
                 gcl[gi] = uf_find(uf, gcl[gi]);
@@ -977,14 +1029,14 @@ name_rank(const char *src)
     return 20;
 }
 
-/* The name stem of a host: its tokens joined by '-' (from its best name), "" if none. */
-static void
-host_stem(const model *m, uint32_t h, char *out, size_t len)
+/* The most host-like name of h (DHCP/NetBIOS/Kerberos names first, then DNS, then
+   server names; of names from one source the most specific, with the most tokens:
+   "shop-web-p01" rather than the service name "shop"), or NULL. */
+static const char *
+host_best_name(const model *m, uint32_t h)
 {
     uint32_t n;
     const model_attr *a = model_host_attrs(m, h, &n);
-    out[0] = 0;
-    /* the most host-like name: DHCP/NetBIOS/Kerberos names first, then DNS, then server names */
     int best = -1, best_rank = 99, best_nt = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (a[i].kind != MODEL_ATTR_NAME || !name_source_ok(model_str(m, a[i].key)))
@@ -994,24 +1046,41 @@ host_stem(const model *m, uint32_t h, char *out, size_t len)
         int nt = seg_name_tokens(model_str(m, a[i].value), tk, 8);
         if (nt == 0)
             continue;
-        /* of names from the same source, the most specific (most tokens:
-           "shop-web-p01" rather than the service name "shop") */
         if (r < best_rank || (r == best_rank && nt > best_nt)) {
             best_rank = r;
             best_nt = nt;
             best = (int)i;
         }
     }
-    for (uint32_t i = best < 0 ? n : (uint32_t)best; i < n; i = n) {
-        char tok[8][32];
-        int nt = seg_name_tokens(model_str(m, a[i].value), tok, 8);
-        if (nt == 0)
-            continue;
-        size_t o = 0;
-        for (int k = 0; k < nt && o + 1 < len; k++)
-            o += (size_t)snprintf(out + o, len - o, "%s%s", k ? "-" : "", tok[k]);
+    return best < 0 ? NULL : model_str(m, a[best].value);
+}
+
+/* The name stem of a host: its tokens joined by '-' (from its best name), "" if none. */
+static void
+host_stem(const model *m, uint32_t h, char *out, size_t len)
+{
+    const char *name = host_best_name(m, h);
+    out[0] = 0;
+    if (!name)
         return;
-    }
+    char tok[8][32];
+    int nt = seg_name_tokens(name, tok, 8);
+    size_t o = 0;
+    for (int k = 0; k < nt && o + 1 < len; k++)
+        o += (size_t)snprintf(out + o, len - o, "%s%s", k ? "-" : "", tok[k]);
+}
+
+/* 1 if the host's best name is numbered (its first label ends in a digit: "ITADM-02"). */
+static int
+host_numbered(const model *m, uint32_t h)
+{
+    const char *name = host_best_name(m, h);
+    if (!name)
+        return 0;
+    size_t n = strcspn(name, ".");
+    if (n && name[n - 1] == '$')
+        n--;
+    return n && name[n - 1] >= '0' && name[n - 1] <= '9';
 }
 
 /* ---- result helpers -------------------------------------------------------- */
@@ -1118,13 +1187,21 @@ subnet_key(const model_host *x)
     return mix64(k) | 1;
 }
 
-/* Sorted distinct internal peers of a set of hosts. */
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorted distinct internal peers of a set of hosts over usable edges, those
+   with at least min_flows flows in all (malloc'ed; NULL on OOM). */
 static uint32_t *
 peers_of(const model *m, const unsigned char *hflags, const hinfo *hi, const uint32_t *hosts,
-         uint32_t n, uint32_t *np)
+         uint32_t n, uint64_t min_flows, uint32_t *np)
 {
     size_t cap = 16, k = 0;
-    uint32_t *p = malloc(cap * sizeof(uint32_t));
+    uint64_t *p = malloc(cap * sizeof(uint64_t));
     if (!p)
         return NULL;
     for (uint32_t i = 0; i < n; i++) {
@@ -1140,24 +1217,35 @@ peers_of(const model *m, const unsigned char *hflags, const hinfo *hi, const uin
                     continue;
                 if (k == cap) {
                     cap *= 2;
-                    uint32_t *q = realloc(p, cap * sizeof(uint32_t));
+                    uint64_t *q = realloc(p, cap * sizeof(uint64_t));
                     if (!q) {
                         free(p);
                         return NULL;
                     }
                     p = q;
                 }
-                p[k++] = peer;
+                p[k++] = ((uint64_t)peer << 32) | (e->flows > 0xffffffffULL ? 0xffffffffULL : e->flows);
             }
         }
     }
-    qsort(p, k, sizeof(uint32_t), cmp_u32);
-    size_t w = 0;
-    for (size_t i = 0; i < k; i++)
-        if (w == 0 || p[w - 1] != p[i])
-            p[w++] = p[i];
+    qsort(p, k, sizeof(uint64_t), cmp_u64);
+    uint32_t *out = malloc((k ? k : 1) * sizeof(uint32_t));
+    if (!out) {
+        free(p);
+        return NULL;
+    }
+    size_t w = 0, i = 0;
+    while (i < k) {
+        uint32_t peer = (uint32_t)(p[i] >> 32);
+        uint64_t flows = 0;
+        for (; i < k && (uint32_t)(p[i] >> 32) == peer; i++)
+            flows += p[i] & 0xffffffffULL;
+        if (flows >= min_flows)
+            out[w++] = peer;
+    }
+    free(p);
     *np = (uint32_t)w;
-    return p;
+    return out;
 }
 
 /* ---- seg_build ------------------------------------------------------------- */
@@ -1397,7 +1485,7 @@ typedef struct ngroup {
     uint32_t root;              /* union-find root (local index) */
     uint64_t stem;              /* dominant stem hash, 0 if none */
     uint32_t *svc;              /* offered services (proto << 16 | port), sorted */
-    uint32_t n_svc;
+    uint32_t n_svc;             /* entries in svc */
 } ngroup;
 
 static int
@@ -1660,7 +1748,7 @@ seg_build(const model *m, const seg_cfg *cfg_in)
     /* partner degree over usable edges (for peer weights) */
     for (uint32_t li = 0; li < nl; li++) {
         uint32_t np;
-        uint32_t *p = peers_of(m, s->hflags, hi, &locals[li], 1, &np);
+        uint32_t *p = peers_of(m, s->hflags, hi, &locals[li], 1, 1, &np);
         if (!p)
             goto oom;
         uint32_t self = 0;
@@ -1825,7 +1913,7 @@ seg_build(const model *m, const seg_cfg *cfg_in)
                         }
                     if (!stem_ok)
                         stem[t][0] = 0;
-                    ps[t] = peers_of(m, s->hflags, hi, hosts, nh, &pn[t]);
+                    ps[t] = peers_of(m, s->hflags, hi, hosts, nh, 2, &pn[t]);  /* one-off flows are no link */
                     if (!ps[t])
                         pn[t] = 0;
                 }
@@ -1896,21 +1984,23 @@ seg_build(const model *m, const seg_cfg *cfg_in)
         name_merge(m, s->hflags, hi, locals, nl, fixed, uf) < 0)
         goto oom;
 
-    /* names split a group when they form several sizeable families
-       (ITADM-01, ITADM-02 among WS-0001...): each name stem with at least
-       two hosts other than the group's most common one becomes its own
-       group; hosts without a name, or with a name of their own, stay */
+    /* names split a group when they form several families (ITADM-01,
+       ITADM-02 among WS-0001...): each name stem other than the group's most
+       common one becomes its own group when it has two hosts, or one with a
+       numbered name beside a numbered majority; hosts without a name, or
+       with a name of their own, stay */
     for (uint32_t li = 0; li < nl; li++)
         uf[li] = uf_find(uf, li);
     if (cfg.use_names) {
-        u64map stemc = {0}, first = {0}, best = {0};
+        u64map stemc = {0}, first = {0}, best = {0}, named = {0};
         uint64_t *sh = malloc((nl ? nl : 1) * sizeof(uint64_t));
         if (!sh || u64map_init(&stemc, nl + 16) < 0 || u64map_init(&first, nl + 16) < 0 ||
-            u64map_init(&best, nl + 16) < 0) {
+            u64map_init(&best, nl + 16) < 0 || u64map_init(&named, nl + 16) < 0) {
             free(sh);
             u64map_done(&stemc);
             u64map_done(&first);
             u64map_done(&best);
+            u64map_done(&named);
             goto oom;
         }
         for (uint32_t li = 0; li < nl; li++) {
@@ -1928,6 +2018,9 @@ seg_build(const model *m, const seg_cfg *cfg_in)
             uint32_t *c = u64map_get(&stemc, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)), 0, NULL);
             if (c)
                 (*c)++;
+            uint32_t *nn = u64map_get(&named, uf[li], 0, NULL);
+            if (nn)
+                (*nn)++;
         }
         /* the most common stem of each group */
         for (uint32_t li = 0; li < nl; li++) {
@@ -1949,7 +2042,15 @@ seg_build(const model *m, const seg_cfg *cfg_in)
                 continue;
             uint32_t cnt = *u64map_find(&stemc, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)));
             uint32_t b = *u64map_find(&best, uf[li]);
-            if (cnt < 2 || sh[b] == sh[li])
+            if (sh[b] == sh[li])
+                continue;
+            /* a family of one splits off only when it is numbered like a
+               uniform majority (ITADM-02 among WS-0001...: another family,
+               not a host with a name of its own like "alice-laptop") */
+            uint32_t bc = *u64map_find(&stemc, mix64(sh[b] ^ ((uint64_t)uf[b] << 1)));
+            uint32_t nn = *u64map_find(&named, uf[li]);
+            if (cnt < 2 && !(bc >= 3 && bc * 5 >= nn * 4 && host_numbered(m, locals[li]) &&
+                             host_numbered(m, locals[b])))
                 continue;
             uint32_t *f = u64map_get(&first, mix64(sh[li] ^ ((uint64_t)uf[li] << 1)), li, NULL);
             if (f)
@@ -1962,6 +2063,7 @@ seg_build(const model *m, const seg_cfg *cfg_in)
         u64map_done(&stemc);
         u64map_done(&first);
         u64map_done(&best);
+        u64map_done(&named);
     }
 
     /* hosts without behaviour (nothing used, nothing offered but ICMP: a
@@ -2096,7 +2198,7 @@ seg_build(const model *m, const seg_cfg *cfg_in)
             /* infrastructure: its services are used by a quarter of all hosts */
             {
                 uint32_t np;
-                uint32_t *p = peers_of(m, s->hflags, hi, mem, si->mem_n, &np);
+                uint32_t *p = peers_of(m, s->hflags, hi, mem, si->mem_n, 1, &np);
                 if (p && np * 4 >= n_int && noff > 0)
                     si->flags |= SEG_F_INFRA;
                 free(p);

@@ -1,6 +1,7 @@
 /*
  * escape.c - escaping untrusted strings for each output format.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "reports/escape.h"
@@ -111,4 +112,105 @@ esc_text(FILE *out, const char *s)
         else
             fputc(*p, out);
     }
+}
+
+size_t
+esc_nft_comment(FILE *out, const char *s, size_t max)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int esc = *p == '\\' || *p == '"' || *p < 0x20 || *p >= 0x7f;
+        size_t w = esc ? 4 : 1;
+        if (n + w > max)
+            break;
+        if (esc)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+        n += w;
+    }
+    return n;
+}
+
+size_t
+esc_ipt_comment(FILE *out, const char *s, size_t max)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int esc = *p == '\\' || *p == '"' || *p == '\'' || *p == '%' || *p < 0x20 || *p >= 0x7f;
+        size_t w = esc ? 3 : 1;
+        if (n + w > max)
+            break;
+        if (esc)
+            fprintf(out, "%%%02X", *p);
+        else
+            fputc(*p, out);
+        n += w;
+    }
+    return n;
+}
+
+size_t
+esc_ident(FILE *out, const char *s, size_t max)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && n < max; p++, n++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                 *p == '_';
+        fputc(ok ? *p : '_', out);
+    }
+    return n;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0 if ill-formed. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+char *
+esc_utf8_dup(const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);     /* each bad byte becomes 3 bytes */
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t k = utf8_len(p);         /* reads stop at the NUL: it is never a continuation byte */
+        if (k) {
+            memcpy(out + o, p, k);
+            o += k;
+            p += k;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            p++;
+        }
+    }
+    out[o] = 0;
+    return out;
 }

@@ -35,10 +35,33 @@ fb_u8(fb *f, unsigned v)
     f->b[f->n++] = (uint8_t)v;
 }
 
-static void fb_be16(fb *f, unsigned v) { fb_u8(f, v >> 8); fb_u8(f, v & 0xff); }
-static void fb_le16(fb *f, unsigned v) { fb_u8(f, v & 0xff); fb_u8(f, v >> 8); }
-static void fb_be32(fb *f, uint32_t v) { fb_be16(f, v >> 16); fb_be16(f, v & 0xffff); }
-static void fb_fill(fb *f, unsigned v, size_t n) { while (n--) fb_u8(f, v); }
+static void
+fb_be16(fb *f, unsigned v)
+{
+    fb_u8(f, v >> 8);
+    fb_u8(f, v & 0xff);
+}
+
+static void
+fb_le16(fb *f, unsigned v)
+{
+    fb_u8(f, v & 0xff);
+    fb_u8(f, v >> 8);
+}
+
+static void
+fb_be32(fb *f, uint32_t v)
+{
+    fb_be16(f, v >> 16);
+    fb_be16(f, v & 0xffff);
+}
+
+static void
+fb_fill(fb *f, unsigned v, size_t n)
+{
+    while (n--)
+        fb_u8(f, v);
+}
 
 static void
 fb_set16(fb *f, size_t at, unsigned v)
@@ -99,7 +122,11 @@ ip4(fb *f, unsigned proto, uint32_t src, uint32_t dst)
     return at;
 }
 
-static void ip4_end(fb *f, size_t at) { fb_set16(f, at + 2, (unsigned)(f->n - at)); }
+static void
+ip4_end(fb *f, size_t at)
+{
+    fb_set16(f, at + 2, (unsigned)(f->n - at));
+}
 
 /* IPv6 header 2001:db8:<net>::1 -> 2001:db8:<net>::2, plen by ip6_end(). */
 static void
@@ -125,7 +152,11 @@ ip6(fb *f, unsigned nh, unsigned net)
     return at;
 }
 
-static void ip6_end(fb *f, size_t at) { fb_set16(f, at + 4, (unsigned)(f->n - at - 40)); }
+static void
+ip6_end(fb *f, size_t at)
+{
+    fb_set16(f, at + 4, (unsigned)(f->n - at - 40));
+}
 
 /* TCP, 20 bytes, flags PSH|ACK unless said */
 static void
@@ -141,7 +172,11 @@ tcpf(fb *f, unsigned sp, unsigned dp, unsigned flags)
     fb_be32(f, 0);
 }
 
-static void tcp(fb *f, unsigned sp, unsigned dp) { tcpf(f, sp, dp, 0x18); }
+static void
+tcp(fb *f, unsigned sp, unsigned dp)
+{
+    tcpf(f, sp, dp, 0x18);
+}
 
 static size_t
 udp(fb *f, unsigned sp, unsigned dp)
@@ -154,9 +189,17 @@ udp(fb *f, unsigned sp, unsigned dp)
     return at;
 }
 
-static void udp_end(fb *f, size_t at) { fb_set16(f, at + 4, (unsigned)(f->n - at)); }
+static void
+udp_end(fb *f, size_t at)
+{
+    fb_set16(f, at + 4, (unsigned)(f->n - at));
+}
 
-static void pay(fb *f, size_t n) { fb_fill(f, 0xab, n); }
+static void
+pay(fb *f, size_t n)
+{
+    fb_fill(f, 0xab, n);
+}
 
 /* Complete IP packets. */
 static void
@@ -412,7 +455,11 @@ B(b_vlan_snap)
 B(b_vntag) { eth(f, 0x8926); fb_be32(f, 0x80010002); fb_be16(f, 0x8100); vlan(f, 11, 0x0800); v4tcp(f, O4S, O4D, 0); }
 B(b_vntag_short) { eth(f, 0x8926); fb_be32(f, 0); fb_u8(f, 0x81); }
 
-static void label(fb *f, unsigned l, int bos) { fb_be32(f, (l << 12) | (bos ? 0x100u : 0) | 64); }
+static void
+label(fb *f, unsigned l, int bos)
+{
+    fb_be32(f, (l << 12) | (bos ? 0x100u : 0) | 64);
+}
 
 B(b_mpls1) { eth(f, 0x8847); label(f, 100, 1); v4tcp(f, O4S, O4D, 4); }
 B(b_mpls3_v6) { eth(f, 0x8847); label(f, 1, 0); label(f, 2, 0); label(f, 3, 1); v6tcp(f, 1, 4); }
@@ -451,7 +498,11 @@ pppoe(fb *f, unsigned proto)
     return at;
 }
 
-static void pppoe_end(fb *f, size_t at) { fb_set16(f, at, (unsigned)(f->n - at - 2)); }
+static void
+pppoe_end(fb *f, size_t at)
+{
+    fb_set16(f, at, (unsigned)(f->n - at - 2));
+}
 
 B(b_pppoe_v4)
 {
@@ -904,7 +955,11 @@ gtp_hdr(fb *f, unsigned flags, unsigned type)
     return at;
 }
 
-static void gtp_end(fb *f, size_t at) { fb_set16(f, at + 2, (unsigned)(f->n - at - 8)); }
+static void
+gtp_end(fb *f, size_t at)
+{
+    fb_set16(f, at + 2, (unsigned)(f->n - at - 8));
+}
 
 B(b_gtp)
 {
