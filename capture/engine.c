@@ -42,6 +42,7 @@ typedef struct batch {
     struct batch *next;
     int n;                              /* frames in pk[] */
     int end;                            /* no more batches after this one */
+    uint64_t end_ns;                    /* with end: the last timestamp of the input */
     size_t used;                        /* bytes of data[] used */
     batch_pkt pk[BATCH_PKTS];
     uint8_t data[BATCH_BYTES];
@@ -337,9 +338,14 @@ worker_main(void *arg)
                 worker_account(w, &m, p->ts_ns, p->len);
         }
         int end = b->end;
+        uint64_t end_ns = b->end_ns;
         pool_put(e, b);
-        if (end)
+        if (end) {
+            /* Flows idle at the end of the input end as idle, as they
+               would with one worker, whose clock saw every packet. */
+            flowtab_expire(w->ft, end_ns);
             break;
+        }
     }
     flowtab_flush(w->ft);
     return NULL;
@@ -631,12 +637,14 @@ eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             batch *b = w->fill ? w->fill : pool_get(e);
             w->fill = NULL;
             b->end = 1;
+            b->end_ns = e->st.last_ns;
             worker_push(w, b);
         }
         for (int i = 0; i < e->nw; i++)
             if (e->w[i].started)
                 pthread_join(e->w[i].th, NULL);
     } else {
+        flowtab_expire(e->w[0].ft, e->st.last_ns);
         flowtab_flush(e->w[0].ft);
     }
     for (int i = 0; i < e->nw; i++) {

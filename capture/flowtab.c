@@ -458,6 +458,13 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
     h = key_hash(&k);
     f = flow_find(t, &k, h);
 
+    /* Idle for longer than its timeout: the old record ends, whether or not
+       flowtab_expire() got to it yet (so records do not depend on how often
+       expiry runs, e.g. per worker thread). */
+    if (f && ts_ns > f->last_ns && ts_ns - f->last_ns > t->idle_ns[f->cls]) {
+        flow_end(t, f, f->cls == CLS_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+        f = NULL;
+    }
     /* Active timeout: export what we have and start a new record. */
     if (f && t->cfg.active_ns) {
         if (ts_ns > f->first_ns && ts_ns - f->first_ns >= t->cfg.active_ns) {

@@ -6,6 +6,7 @@
  * engine's packet hook unset, so flow accounting runs as fast as without
  * an analyzer.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +25,25 @@ static const char *const dpi_cols[] = {
 };
 #define N_DPI_COLS (int)(sizeof(dpi_cols) / sizeof(dpi_cols[0]))
 
-/* The state of one "segscope flows" run, handed to the engine hooks. */
+/* The state of one worker of a "segscope flows" run, handed to the engine
+   hooks: its own DPI module, the writer shared by all workers. */
 typedef struct flows_ctx {
     flowfmt *w;                 /* CSV/JSON writer, or NULL for Zeek */
     zeekconn *z;                /* Zeek conn.log writer, or NULL */
-    dpi *d;                     /* DPI, NULL with --no-dpi */
+    dpi *d;                     /* this worker's DPI, NULL with --no-dpi */
+    pthread_mutex_t *mu;        /* serialises writes with several workers, else NULL */
 } flows_ctx;
+
+/* One context per worker (--threads). */
+static flows_ctx flows_wk[ENG_MAX_THREADS];
+
+static void *
+flows_worker_ctx(void *ctx, int i, int n)
+{
+    (void)ctx;
+    (void)n;
+    return &flows_wk[i];
+}
 
 static void
 flows_on_packet(void *ctx, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns,
@@ -87,6 +101,8 @@ flows_on_end(void *ctx, flow *f)
     if (c->d)
         dpi_flow_end(c->d, f);
     const dpi_info *i = dpi_get(f);
+    if (c->mu)
+        pthread_mutex_lock(c->mu);
     if (c->z) {
         zeekconn_aux aux = {0};
         char svc[64];
@@ -109,7 +125,18 @@ flows_on_end(void *ctx, flow *f)
     } else {
         flowfmt_write(c->w, f, NULL);
     }
+    if (c->mu)
+        pthread_mutex_unlock(c->mu);
     dpi_release(f);
+}
+
+static void
+flows_free_dpi(int n)
+{
+    for (int k = 0; k < n; k++) {
+        dpi_free(flows_wk[k].d);
+        flows_wk[k].d = NULL;
+    }
 }
 
 static const char flows_usage[] =
@@ -190,24 +217,30 @@ flows_exec(int argc, char **argv)
 
     char err[1024];
     int code;
-    flows_ctx ctx = {0};
-    if (use_dpi && !(ctx.d = dpi_create(&dcfg, err, sizeof(err)))) {
-        cli_err("%s", err);
-        return dcfg.ndpi_dir ? EXIT_INPUT : EXIT_RUNTIME;
-    }
-    eng_hooks hooks = { .flow_end = flows_on_end, .ctx = &ctx };
+    int nw = cfg.threads > 0 ? cfg.threads : 1;
+    pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+    memset(flows_wk, 0, sizeof(flows_wk));
+    for (int k = 0; use_dpi && k < nw; k++)
+        if (!(flows_wk[k].d = dpi_create(&dcfg, err, sizeof(err)))) {
+            cli_err("%s", err);
+            flows_free_dpi(nw);
+            return dcfg.ndpi_dir ? EXIT_INPUT : EXIT_RUNTIME;
+        }
+    flows_ctx ctx = flows_wk[0];
+    eng_hooks hooks = { .flow_end = flows_on_end, .ctx = &flows_wk[0],
+                        .worker_ctx = flows_worker_ctx };
     if (use_dpi)
         hooks.packet = flows_on_packet;
     eng *e = eng_create(&cfg, &hooks, &code, err, sizeof(err));
     if (!e) {
         cli_err("%s", err);
-        dpi_free(ctx.d);
+        flows_free_dpi(nw);
         return code;
     }
     FILE *out = cli_open_out(out_path);
     if (!out) {
         eng_free(e);
-        dpi_free(ctx.d);
+        flows_free_dpi(nw);
         return EXIT_RUNTIME;
     }
     if (fmt == FLOWFMT_ZEEK)
@@ -218,8 +251,13 @@ flows_exec(int argc, char **argv)
     if (!ctx.w && !ctx.z) {
         cli_err("out of memory");
         eng_free(e);
-        dpi_free(ctx.d);
+        flows_free_dpi(nw);
         return EXIT_RUNTIME;
+    }
+    for (int k = 0; k < nw; k++) {
+        flows_wk[k].w = ctx.w;
+        flows_wk[k].z = ctx.z;
+        flows_wk[k].mu = eng_threads(e) > 1 ? &out_mu : NULL;
     }
     cli_install_signals();
     int rc = eng_run(e, &cli_stop, err, sizeof(err));
@@ -229,15 +267,19 @@ flows_exec(int argc, char **argv)
         rc = EXIT_RUNTIME;
     if (stats) {
         eng_print_stats(e, stderr);
-        if (ctx.d)
-            dpi_print_stats(ctx.d, stderr);
+        for (int k = 0; k < nw; k++)
+            if (flows_wk[k].d) {
+                if (nw > 1)
+                    fprintf(stderr, "dpi_worker %d\n", k);
+                dpi_print_stats(flows_wk[k].d, stderr);
+            }
     }
     if (!quiet)
         eng_print_summary(e, stderr);
     if (rc)
         cli_err("%s", err);
     eng_free(e);
-    dpi_free(ctx.d);
+    flows_free_dpi(nw);
     return rc;
 }
 
