@@ -17,6 +17,18 @@
  *
  * Flows are folded when they end (so a flow still open at a flush is
  * accounted at a later one); its client and server are the flow table's.
+ *
+ * Threads.  The functions above are for one thread.  A multi-threaded
+ * capture gives each worker a shard (graphagg_shard_create): the worker
+ * folds into its shard's own delta maps, taking the shard's mutex once
+ * per ended flow and once per flow direction's first packet, never per
+ * packet.  A background flusher (graphagg_start) flushes every
+ * flush_interval seconds: it takes each shard's maps in turn (swapping in
+ * empty ones under that shard's mutex, a pointer swap), merges them into
+ * its own and writes them as above, while the workers go on.  A shard at
+ * its cap asks for a flush and waits until its maps were taken.  With
+ * shards, call graphagg_packet/graphagg_flow/graphagg_tick not at all, and
+ * graphagg_ident only from the preflush callback.
  */
 #ifndef SEGSCOPE_GRAPHAGG_H
 #define SEGSCOPE_GRAPHAGG_H
@@ -44,7 +56,8 @@ typedef struct graphagg_cfg {
     const netclass *nc;         /* internal address space (required) */
     graphagg_preflush_fn preflush; /* or NULL */
     graphagg_annotate_fn annotate; /* or NULL */
-    void *ctx;                  /* for both callbacks */
+    graphagg_preflush_fn postflush; /* after each committed flush, or NULL */
+    void *ctx;                  /* for the callbacks */
 } graphagg_cfg;
 
 void graphagg_cfg_default(graphagg_cfg *cfg);
@@ -116,8 +129,36 @@ int graphagg_finish(graphagg *a, int state);
 int graphagg_failed(const graphagg *a);
 const char *graphagg_error(const graphagg *a);
 
+/*
+ * The statistics.  While a background flusher runs they change under the
+ * caller: read them for display only (a progress line), exactly after
+ * graphagg_finish().
+ */
 const graphagg_stats *graphagg_get_stats(const graphagg *a);
 /* Bytes held by the deltas now (for --stats and benchmarks). */
 size_t graphagg_mem(const graphagg *a);
+
+/* ---- threads (see the top of this file) ---- */
+
+typedef struct graphagg_shard graphagg_shard;
+
+/*
+ * A shard of a's deltas for one worker thread, owned by a (freed with
+ * it).  Create every shard before graphagg_start().  Its caps are a's
+ * divided by nshards (at least 1024 each).  NULL on allocation failure.
+ */
+graphagg_shard *graphagg_shard_create(graphagg *a, int nshards);
+/* graphagg_packet and graphagg_flow for a shard; only its worker calls them. */
+void graphagg_shard_packet(graphagg_shard *s, const flow *f, int from_client, const pkt_meta *m,
+                           uint64_t ts_ns);
+void graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_type,
+                         const char *server_name);
+/*
+ * Start the background flusher: a thread that flushes every
+ * flush_interval_s seconds (never, if 0) and whenever a shard is full.
+ * The preflush/annotate/postflush callbacks then run on that thread.
+ * graphagg_finish() stops it before the last flush.  0, or -1 (err).
+ */
+int graphagg_start(graphagg *a, char *err, size_t errlen);
 
 #endif

@@ -1495,12 +1495,35 @@ bad:
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+int
+ident_wants(const ident *id, const pkt_meta *m)
+{
+    if (!id || !m || (m->ip_version != 4 && m->ip_version != 6))
+        return 0;
+    if (id->cfg.track_macs && m->has_mac)
+        return 1;
+    if (!m->has_ports || !m->payload || m->payload_len == 0 || m->frag == DEC_FRAG_LATER)
+        return 0;
+    uint16_t sp = m->sport, dp = m->dport;
+    if (m->proto == 17)
+        return sp == 53 || sp == 5353 || sp == 5355 || sp == 137 || dp == 137 ||
+               sp == 138 || dp == 138 || ((sp == 67 || sp == 68) && (dp == 67 || dp == 68)) ||
+               sp == 88 || dp == 88;
+    if (m->proto != 6)
+        return 0;
+    if (sp == 53 || sp == 88 || dp == 88 || sp == 22 || dp == 22)
+        return 1;
+    uint8_t c0 = m->payload[0];
+    return c0 == 0x16 || (c0 >= 'A' && c0 <= 'Z');
+}
+
 void
 ident_packet(ident *id, const flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns)
 {
     (void)f;
     (void)from_client;
-    if (!id || !m || (m->ip_version != 4 && m->ip_version != 6))
+    /* What ident_wants() refuses is never looked at: the two cannot disagree. */
+    if (!ident_wants(id, m))
         return;
     if (id->cfg.track_macs && m->has_mac)
         ident_add_mac(id, m->src, m->ip_version, m->src_mac);

@@ -47,7 +47,9 @@
  * Not thread-safe: one ident per capture thread.  With the engine's
  * per-worker hooks (packets spread by address), a DHCP REQUEST and its ACK
  * can reach different workers; give DHCP to a single ident, or such leases
- * are named only through ciaddr or the client's source address.
+ * are named only through ciaddr or the client's source address.  (segscope
+ * capture feeds DHCP to one table from the engine's reading thread, in
+ * input order, and every other identity packet to its worker's table.)
  */
 #ifndef SEGSCOPE_IDENT_H
 #define SEGSCOPE_IDENT_H
@@ -153,6 +155,13 @@ void ident_free(ident *id);
  * f may be NULL (the direction then comes from the ports).
  */
 void ident_packet(ident *id, const flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns);
+/*
+ * 1 if ident_packet() would look inside this packet (its ports or first
+ * payload byte are those of a parsed protocol), 0 if it would ignore it.
+ * Cheap and read-only: a caller sharing the table with another thread
+ * takes its lock only for the packets this accepts.
+ */
+int ident_wants(const ident *id, const pkt_meta *m);
 
 /*
  * Add one observation by hand (tests, or other modules with their own

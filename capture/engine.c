@@ -408,6 +408,8 @@ eng_frame(eng *e, const pf_packet *p)
         st->skipped[ds]++;
         return;
     }
+    if (e->hooks.frame)
+        e->hooks.frame(e->hooks.ctx, &m, p->ts_ns);
     if (e->nw == 1)
         worker_account(&e->w[0], &m, p->ts_ns, p->len);
     else

@@ -62,8 +62,15 @@ typedef struct eng_hooks {
        before any packet.  Needed for threads > 1; the hooks of worker i then
        run on that worker's thread only. */
     void *(*worker_ctx)(void *ctx, int i, int n);
-    /* Optional: extra text for the progress line (e.g. "db writes 12"). */
+    /* Optional: extra text for the progress line (e.g. "db writes 12");
+       called on the reading thread with hooks.ctx. */
     void (*status)(void *ctx, char *buf, size_t len);
+    /* Optional: every decoded frame, on the reading thread, in input order,
+       before it is accounted or handed to a worker (ctx is hooks.ctx).  For
+       the few packets whose meaning depends on packets of other flows (a
+       DHCP ACK on its REQUEST), which threads may see out of order; keep it
+       cheap, it runs for every frame. */
+    void (*frame)(void *ctx, const pkt_meta *m, uint64_t ts_ns);
 } eng_hooks;
 
 typedef struct eng_stats {

@@ -30,6 +30,8 @@ extern const cli_cmd cmd_edges;
 extern const cli_cmd cmd_stats;
 extern const cli_cmd cmd_recommend;
 extern const cli_cmd cmd_check;
+extern const cli_cmd cmd_report;
+extern const cli_cmd cmd_export;
 
 /* Set by SIGINT/SIGTERM; commands stop reading when it is non-zero. */
 extern volatile sig_atomic_t cli_stop;

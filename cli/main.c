@@ -15,6 +15,8 @@ static const cli_cmd *const commands[] = {
     &cmd_stats,
     &cmd_recommend,
     &cmd_check,
+    &cmd_report,
+    &cmd_export,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -386,8 +386,8 @@ rec_write_text(const recommendation *r, FILE *out)
     char buf[256], b2[64], b3[64];
     uint32_t ns = seg_count(r->seg), nr = rules_count(r->rules), nv = rules_review_count(r->rules);
     const blast_summary *bs = blast_get_summary(r->blast);
-    fprintf(out, "Recommended segmentation: %u segments, %u rules (default deny), %u items to review\n\n",
-            ns, nr, nv);
+    fprintf(out, "Recommended segmentation: %u segment%s, %u rule%s (default deny), %u item%s to review\n\n",
+            ns, ns == 1 ? "" : "s", nr, nr == 1 ? "" : "s", nv, nv == 1 ? "" : "s");
     fprintf(out, "Segments\n");
     for (uint32_t q = 0; q < ns; q++) {
         uint32_t nm, nb;

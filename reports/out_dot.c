@@ -85,10 +85,9 @@ report_write_dot(const report *r, FILE *out, int for_svg)
     char b[256], c[160];
     fprintf(out, "digraph segscope {\n");
     fprintf(out, "  graph [rankdir=LR, compound=true, newrank=true, nodesep=0.22, ranksep=0.55, "
-                 "fontname=\"" FONT "\", fontsize=11, bgcolor=\"transparent\", pad=0.1, "
-                 "pack=true, packmode=\"clust\"];\n");
-    fprintf(out, "  node [shape=plain, fontname=\"" FONT "\", fontsize=10];\n");
-    fprintf(out, "  edge [fontname=\"" FONT "\", fontsize=9, arrowsize=0.7, color=\"#5f6b7a\", "
+                 "fontname=\"" FONT "\", fontsize=11, bgcolor=\"transparent\", pad=0.1];\n");
+    fprintf(out, "  node [shape=plain, fontname=\"" FONT "\", fontsize=11];\n");
+    fprintf(out, "  edge [fontname=\"" FONT "\", fontsize=10, arrowsize=0.7, color=\"#5f6b7a\", "
                  "fontcolor=\"#3a4452\"];\n");
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         const report_map_node *x = &m->nodes[i];
@@ -110,7 +109,7 @@ report_write_dot(const report *r, FILE *out, int for_svg)
         }
         fprintf(out, "  subgraph cluster_%u {\n", i);
         fprintf(out, "    style=\"rounded,filled\"; fillcolor=\"%s\"; color=\"%s\"; penwidth=%.1f; "
-                     "margin=6; labeljust=\"l\"; fontsize=12;\n", fill, border, pen);
+                     "margin=5; labeljust=\"l\"; fontsize=13;\n", fill, border, pen);
         fprintf(out, "    label=<<B>");
         esc_html(out, cut(x->id, b, sizeof(b), 40));
         fprintf(out, "</B>>;\n");
@@ -120,34 +119,32 @@ report_write_dot(const report *r, FILE *out, int for_svg)
             fprintf(out, "\";\n");
         }
         fprintf(out, "    n%u [label=<<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"1\">", i);
-        /* what it is */
-        const char *kind = (x->flags & RMAP_CROWN) ? "crown jewel" : (x->flags & RMAP_CLIENTS) ? "user devices" :
-                           (x->flags & RMAP_INFRA) ? "infrastructure" : "";
-        snprintf(c, sizeof(c), "%u workload%s%s%s%s", x->hosts, x->hosts == 1 ? "" : "s", *kind ? " \xc2\xb7 " : "",
-                 kind, (x->flags & RMAP_EXPOSED) ? " \xc2\xb7 Internet-facing" : "");
-        label_line(out, "#1f2933", 0, 10, NULL, c);
+        /* what it is: the colour says the kind (legend), the text what is in it and its reach */
+        snprintf(c, sizeof(c), "%u workload%s \xc2\xb7 can reach %.0f", x->hosts, x->hosts == 1 ? "" : "s",
+                 x->blast_policy);
+        label_line(out, "#1f2933", 0, 11, NULL, c);
         if (x->n_examples) {
             size_t o = 0;
             c[0] = 0;
-            for (uint32_t k = 0; k < x->n_examples && o < sizeof(c); k++)
-                o += (size_t)snprintf(c + o, sizeof(c) - o, "%s%s", k ? ", " : "", cut(x->examples[k], b, sizeof(b), 22));
-            if (x->hosts > x->n_examples && o < sizeof(c))
+            for (uint32_t k = 0; k < x->n_examples && k < 2 && o < sizeof(c); k++)
+                o += (size_t)snprintf(c + o, sizeof(c) - o, "%s%s", k ? ", " : "", cut(x->examples[k], b, sizeof(b), 16));
+            if (x->hosts > 2 && o < sizeof(c))
                 snprintf(c + o, sizeof(c) - o, ", ...");
-            label_line(out, "#52606d", 0, 9, NULL, c);
+            label_line(out, "#52606d", 0, 10, NULL, c);
         }
-        snprintf(c, sizeof(c), "reach after: %.0f workloads", x->blast_policy);
-        label_line(out, "#52606d", 0, 9, NULL, c);
         if (x->hub_in) {
-            snprintf(c, sizeof(c), "used by %u segments: ", x->hub_in);
-            label_line(out, "#1f4f99", 0, 9, c, cut(x->hub_in_services, b, sizeof(b), 60));
+            snprintf(c, sizeof(c), "\xe2\x86\x90 used by %u segments:", x->hub_in);
+            label_line(out, "#1f4f99", 0, 10, NULL, c);
+            label_line(out, "#1f4f99", 0, 10, NULL, cut(x->hub_in_services, b, sizeof(b), 44));
         }
         if (x->hub_out) {
-            snprintf(c, sizeof(c), "reaches %u segments: ", x->hub_out);
-            label_line(out, x->hub_out_lateral ? "#b71c1c" : "#1f4f99", x->hub_out_lateral, 9, c,
-                       cut(x->hub_out_services, b, sizeof(b), 60));
+            snprintf(c, sizeof(c), "\xe2\x86\x92 reaches %u segments:", x->hub_out);
+            const char *col = x->hub_out_lateral ? "#b71c1c" : "#1f4f99";
+            label_line(out, col, x->hub_out_lateral, 10, NULL, c);
+            label_line(out, col, x->hub_out_lateral, 10, NULL, cut(x->hub_out_services, b, sizeof(b), 44));
         }
         if (x->flags & RMAP_RISKY)
-            label_line(out, "#b71c1c", 1, 9, NULL, "high-risk flows");
+            label_line(out, "#b71c1c", 1, 10, NULL, "high-risk flows");
         fprintf(out, "</TABLE>>");
         if (for_svg) {
             fprintf(out, ", tooltip=\"");
@@ -168,8 +165,9 @@ report_write_dot(const report *r, FILE *out, int for_svg)
             fprintf(out, "ltail=cluster_%u, ", e->from);
         if (!(m->nodes[e->to].flags & RMAP_INTERNET))
             fprintf(out, "lhead=cluster_%u, ", e->to);
-        fprintf(out, "color=\"%s\", penwidth=%.2f, label=\"", col, pen);
-        esc_dot(out, cut(e->services, b, sizeof(b), 48));
+        fprintf(out, "color=\"%s\", penwidth=%.2f, %slabel=\"%s", col, pen,
+                e->risk >= 2 ? "style=dashed, fontcolor=\"#8e1b1b\", " : "", e->risk >= 2 ? "\xe2\x9a\xa0 " : "");
+        esc_dot(out, cut(e->services, b, sizeof(b), 44));
         fprintf(out, "\"");
         if (for_svg) {
             fprintf(out, ", tooltip=\"");

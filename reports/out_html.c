@@ -41,13 +41,16 @@ static const char css[] =
     ".card.good{border-color:#7cb98a;background:#f1f8f2}.card.bad{border-color:#e3a0a0;background:#fdf3f3}\n"
     ".ba{margin-top:12px;border:1px solid var(--line);border-radius:8px;padding:10px 12px}\n"
     ".ba h3{font-size:14px;margin:0 0 6px}\n"
-    ".ba .row{display:grid;grid-template-columns:170px 1fr 70px;gap:8px;align-items:center;margin:4px 0;"
+    ".ba .row{display:grid;grid-template-columns:220px 1fr 60px;gap:8px;align-items:center;margin:4px 0;"
     "font-size:13px}\n"
     ".track{background:#eef1f4;border-radius:4px;height:14px;overflow:hidden}\n"
     ".fill{display:block;height:14px;border-radius:4px}\n"
     ".f-before{background:#c62828}.f-used{background:#8896a6}.f-after{background:#2e7d32}\n"
     ".ba .num{text-align:right;font-weight:600;font-variant-numeric:tabular-nums}\n"
     "ul.findings{list-style:none;padding:0;margin:0}\n"
+    "h3.sm{font-size:14px;margin:16px 0 4px}\n"
+    "table.mini td{padding:3px 6px;font-size:12.5px}table.mini .m{font-family:ui-monospace,'DejaVu Sans Mono',"
+    "Menlo,monospace;font-size:11.5px;color:var(--muted)}\n"
     "ul.findings li{padding:6px 0;border-bottom:1px solid var(--line);display:grid;"
     "grid-template-columns:74px 1fr;gap:8px;align-items:baseline}\n"
     "table{border-collapse:collapse;width:100%;font-size:12.5px}\n"
@@ -56,7 +59,7 @@ static const char css[] =
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     "td.m{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,monospace;font-size:11.5px}\n"
     "td.w{min-width:26ch;max-width:70ch}\n"
-    "td{overflow-wrap:anywhere}\n"
+    "td{overflow-wrap:break-word}td.t{white-space:nowrap}\n"
     "tbody tr:nth-child(even){background:#fafbfc}\n"
     ".b{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11.5px;font-weight:600;"
     "background:#e4e7eb;color:#323f4b;white-space:nowrap}\n"
@@ -123,6 +126,62 @@ ba_row(FILE *f, const char *label, const char *cls, double v, double max)
                "<span class=\"num\">%.1f</span></div>\n", cls, w, v);
 }
 
+/* The cell of column id in row r, or NULL. */
+static const rt_cell *
+cell(const rtable *t, size_t r, const char *id)
+{
+    for (size_t c = 0; c < rt_ncols(t); c++)
+        if (strcmp(rt_colinfo(t, c)->id, id) == 0)
+            return rt_get(t, r, c);
+    return NULL;
+}
+
+/* The first risky connection of each kind, so the first screen answers "which flows are the riskiest". */
+static void
+riskiest(report_out *o)
+{
+    FILE *f = o->f;
+    const rtable *rk = report_table_find(o->r, "risky_flows");
+    size_t n = rk ? rt_nrows(rk) : 0;
+    if (n) {
+        fputs("<h3 class=\"sm\">Riskiest connections (the first of each kind; "
+              "<a href=\"#t-risky_flows\">all risky flows</a>)</h3>\n<table class=\"mini\"><tbody>\n", f);
+        const char *shown[6];
+        size_t ns = 0;
+        for (size_t r = 0; r < n && ns < 6; r++) {
+            const rt_cell *sev = cell(rk, r, "severity"), *what = cell(rk, r, "risks"), *cl = cell(rk, r, "client"),
+                          *sv = cell(rk, r, "server"), *svc = cell(rk, r, "service"), *pol = cell(rk, r, "policy");
+            if (!sev || !what || !cl || !sv || !svc || !pol || !what->n)
+                continue;
+            int dup = 0;
+            for (size_t k = 0; k < ns; k++)
+                dup |= strcmp(shown[k], what->v[0]) == 0;
+            if (dup)
+                continue;
+            shown[ns++] = what->v[0];
+            const rt_cell *fl = cell(rk, r, "flows");
+            char nb[32];
+            fputs("<tr><td>", f);
+            badge(f, sev->s);
+            fputs("</td><td>", f);
+            esc_html(f, what->v[0]);
+            fputs("</td><td class=\"m\">", f);
+            esc_html(f, cl->s);
+            fputs(" &rarr; ", f);
+            esc_html(f, sv->s);
+            fputs("</td><td class=\"m\">", f);
+            esc_html(f, svc->s);
+            fputs("</td><td class=\"n\">", f);
+            if (fl)
+                esc_html(f, rt_fmt_int(fl->u, nb, sizeof(nb)));
+            fputs(" flows</td><td>", f);
+            badge(f, pol->s);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+}
+
 static int
 html_begin(report_out *o)
 {
@@ -168,19 +227,22 @@ html_begin(report_out *o)
     card(f, "", rt_fmt_int(s->captures, a, sizeof(a)), "captures ingested");
     card(f, "", rt_fmt_int(s->packets, a, sizeof(a)), "packets");
     card(f, "", rt_fmt_int(s->flows, a, sizeof(a)), "flows");
+    char d[32];
     snprintf(c, sizeof(c), "%s", rt_fmt_int(s->workloads, a, sizeof(a)));
     snprintf(b, sizeof(b), "workloads (%s internal, %s external hosts)",
-             rt_fmt_int(s->hosts_internal, a, sizeof(a)), rt_fmt_int(s->hosts_external, c + 48, 48));
+             rt_fmt_int(s->hosts_internal, a, sizeof(a)), rt_fmt_int(s->hosts_external, d, sizeof(d)));
     card(f, "", c, b);
     card(f, "", rt_fmt_int(s->segments, a, sizeof(a)), "segments");
     snprintf(b, sizeof(b), "allow rules (%u to review)", s->review);
     card(f, "", rt_fmt_int(s->rules, a, sizeof(a)), b);
     snprintf(c, sizeof(c), "-%.0f%%", 100 * s->blast_reduction);
     card(f, s->blast_reduction >= 0.5 ? "good" : "bad", c, "blast radius after the policy");
-    snprintf(c, sizeof(c), "%u / %u", s->risky[3], s->risky[2]);
-    card(f, s->risky_allowed[3] ? "bad" : "", c, "high / medium-risk connections");
-    snprintf(c, sizeof(c), "%u", s->risky_allowed[3] + s->risky_allowed[2]);
-    card(f, s->risky_allowed[3] ? "bad" : "", c, "of those still allowed");
+    snprintf(c, sizeof(c), "%u", s->risky[3]);
+    snprintf(b, sizeof(b), "high-risk connections (%u still allowed)", s->risky_allowed[3]);
+    card(f, s->risky_allowed[3] ? "bad" : s->risky[3] ? "" : "good", c, b);
+    snprintf(c, sizeof(c), "%u", s->risky[2]);
+    snprintf(b, sizeof(b), "medium-risk connections (%u still allowed)", s->risky_allowed[2]);
+    card(f, s->risky_allowed[2] ? "bad" : "", c, b);
     card(f, s->flows_denied ? "bad" : "good", rt_fmt_int(s->flows_denied, a, sizeof(a)), "observed flows it would block");
     card(f, s->unknown_devices ? "bad" : "", rt_fmt_int(s->unknown_devices, a, sizeof(a)), "unknown devices");
     fputs("</div>\n<div class=\"ba\"><h3>What one compromised workload can reach (mean workloads)</h3>\n", f);
@@ -190,8 +252,8 @@ html_begin(report_out *o)
     ba_row(f, "After: under the policy", "f-after", s->blast_policy, mx);
     if (s->has_lateral) {
         double lm = s->lateral_flat;
-        ba_row(f, "Lateral chain before", "f-before", s->lateral_flat, lm > 0 ? lm : 1);
-        ba_row(f, "Lateral chain after", "f-after", s->lateral_policy, lm > 0 ? lm : 1);
+        ba_row(f, "Chained SSH/RDP/SMB hops, before", "f-before", s->lateral_flat, lm > 0 ? lm : 1);
+        ba_row(f, "Chained hops, after", "f-after", s->lateral_policy, lm > 0 ? lm : 1);
     }
     fputs("</div>\n</div>\n<div>\n", f);     /* the findings go in the right column */
     return ferror(f) ? -1 : 0;
@@ -218,6 +280,8 @@ map_section(report_out *o)
           "<span><i class=\"ln\" style=\"border-color:#c62828\"></i>lateral-movement service (SSH, RDP, SMB, "
           "databases...)</span>"
           "<span><i class=\"ln\" style=\"border-color:#e07b00\"></i>to or from the Internet</span>"
+          "<span><i class=\"ln\" style=\"border-color:#8e1b1b;border-top-style:dashed\"></i>\xe2\x9a\xa0 risky service "
+          "(clear-text, obsolete or unauthenticated protocol)</span>"
           "</div>\n", f);
     if (m->omitted_segments)
         fprintf(f, "<p class=\"note\">%u smaller segments are left out of the drawing (see Segments).</p>\n",
@@ -271,7 +335,9 @@ findings(report_out *o, const rtable *t)
         esc_html(f, tx->s);
         fputs("</span></li>\n", f);
     }
-    fputs("</ul>\n</div>\n</div>\n</section>\n", f);
+    fputs("</ul>\n</div>\n</div>\n", f);
+    riskiest(o);
+    fputs("</section>\n", f);
 }
 
 static int
@@ -329,7 +395,7 @@ html_table(report_out *o, const rtable *t)
                 const rt_col *col = rt_colinfo(t, c);
                 const rt_cell *cell = rt_get(t, r, c);
                 const char *cls = (col->hints & RT_H_NUM) ? " class=\"n\"" : (col->hints & RT_H_MONO) ? " class=\"m\"" :
-                                  (col->hints & RT_H_WRAP) ? " class=\"w\"" : "";
+                                  (col->hints & RT_H_WRAP) ? " class=\"w\"" : col->type == RT_TIME ? " class=\"t\"" : "";
                 fprintf(f, "<td%s>", cls);
                 if (!cell) {
                     fputs("</td>", f);

@@ -117,6 +117,7 @@ struct report {
     report_cfg cfg;             /* the inputs */
     report_summary sum;         /* headline numbers */
     char *policy_source;        /* owned text of sum.policy_source */
+    char *db;                   /* owned text of sum.db */
     model *m;                   /* the workload model */
     labels *lab;                /* labels file, or NULL */
     policy *p;                  /* the policy */
@@ -209,12 +210,6 @@ host_label(const rhost *h, char *buf, size_t len)
     else
         snprintf(buf, len, "%s", h->astr);
     return buf;
-}
-
-static const char *
-seg_text(const report *r, int seg)
-{
-    return seg >= 0 ? policy_segment_id(r->p, seg) : "";
 }
 
 /* Where a host is, for tables: its segment, "internet", "internal (no segment)". */
@@ -1149,8 +1144,15 @@ build_map(report *r)
             x->flags |= RMAP_CROWN;
         if (h->high_risk)
             x->flags |= RMAP_RISKY;
-        if (h->workload && x->n_examples < 3)
-            x->examples[x->n_examples++] = h->name ? h->name : h->astr;
+        if (h->workload && x->n_examples < 3) {
+            /* the host part of a DNS name is enough to recognise a member */
+            char shortname[64];
+            snprintf(shortname, sizeof(shortname), "%s", h->name ? h->name : h->astr);
+            char *dot = h->name ? strchr(shortname, '.') : NULL;
+            if (dot && dot != shortname)
+                *dot = 0;
+            x->examples[x->n_examples++] = pool_str(r, shortname);
+        }
     }
     /* node of a reference */
     int inet = -1, any = -1;
@@ -1241,6 +1243,16 @@ build_map(report *r)
         for (int k = 0; k < ru->n_ports && !lat; k++)
             lat = rules_lateral(ru->proto, ru->ports[k][0], ru->ports[k][1]);
         r->medges[j].lateral |= lat;
+        /* the worst risk of the rule's services, judged like observed connections */
+        risk_edge re = { .proto = (uint8_t)(ru->proto == POLICY_ANY ? 6 : ru->proto), .app = ru->app,
+                         .client_internal = !(r->mnodes[from[i]].flags & RMAP_INTERNET),
+                         .server_internal = !(r->mnodes[to[i]].flags & RMAP_INTERNET), .bytes_s2c = 1 };
+        for (int k = 0; k < (ru->n_ports ? ru->n_ports : 1); k++) {
+            int rk[RISK_MAX_PER_EDGE];
+            re.port = ru->n_ports ? ru->ports[k][0] : 0;
+            if (risk_classify(&re, rk) > 0 && risk_get(rk[0])->sev > r->medges[j].risk)
+                r->medges[j].risk = risk_get(rk[0])->sev;
+        }
     }
     for (uint32_t j = 0; j < ne; j++) {
         const char **v = calloc(r->medges[j].n_rules + 1, sizeof(char *));
@@ -1252,7 +1264,7 @@ build_map(report *r)
         for (int i = 0; i < nrule; i++)
             if (edge_of[i] == j)
                 v[k++] = svcs[i];
-        r->medges[j].services = join_services(r, v, k, 3);
+        r->medges[j].services = join_services(r, v, k, 2);
         free(v);
     }
     /* hubs: first nodes used by many (their in-edges fold), then nodes reaching many */
@@ -1303,10 +1315,10 @@ build_map(report *r)
             }
             if (pass == 0) {
                 r->mnodes[q].hub_in = cnt[q];
-                r->mnodes[q].hub_in_services = join_services(r, v, k, 4);
+                r->mnodes[q].hub_in_services = join_services(r, v, k, 2);
             } else {
                 r->mnodes[q].hub_out = cnt[q];
-                r->mnodes[q].hub_out_services = join_services(r, v, k, 4);
+                r->mnodes[q].hub_out_services = join_services(r, v, k, 2);
                 r->mnodes[q].hub_out_lateral = lat;
             }
             free(v);
@@ -2192,7 +2204,11 @@ report_build(const report_cfg *cfg, int *code, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory reading %s", cfg->db);
         goto fail;
     }
-    r->sum.db = cfg->db;
+    if (!(r->db = esc_utf8_dup(cfg->db))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    r->sum.db = r->db;
     r->sum.policy_source = r->policy_source;
     r->sum.first_ns = st.first_ns;
     r->sum.last_ns = st.last_ns;
@@ -2259,6 +2275,7 @@ report_free(report *r)
     free(r->seg_blast);
     free(r->seg_workloads);
     free(r->policy_source);
+    free(r->db);
     if (r->doc)
         json_object_put(r->doc);
     policy_free(r->p);

@@ -117,6 +117,7 @@ typedef struct report_map_edge {
     uint32_t n_rules;           /* rules folded in */
     uint64_t flows;             /* observed flows they admit */
     int lateral;                /* one is a lateral-movement service (SSH, RDP, SMB...) */
+    int risk;                   /* worst risk severity of its services (risk.h), 0 if none */
 } report_map_edge;
 
 /* The map. */

@@ -20,7 +20,7 @@
 
 enum {
     R_TELNET, R_FTP, R_SMBV1, R_RSH, R_ADMIN_INET, R_ICS_INET, R_TOR, R_MINING,
-    R_MAIL, R_SNMP, R_TFTP, R_VNC, R_ICS, R_RAT, R_HTTP_INET,
+    R_ICS, R_TFTP, R_VNC, R_RAT, R_MAIL, R_HTTP_INET, R_SNMP,
     R_HTTP, R_LDAP, R_NONSTD, R_UNKNOWN, R_P2P, R_COUNT
 };
 
@@ -125,6 +125,7 @@ usual_port(const char *app, int proto, int port)
                     9443, 10443, 0}},
         {"HTTP", 6, {80, 8080, 8000, 8008, 8081, 8088, 8888, 3128, 631, 5985, 9090, 0}},
         {"LDAP", 6, {389, 3268, 0}},
+        {"LDAP", 17, {389, 0}},
         {"Kerberos", 6, {88, 0}},
         {"Kerberos", 17, {88, 0}},
         {"MySQL", 6, {3306, 0}},

@@ -20,6 +20,7 @@ main(void)
     srunner_add_suite(sr, suite_labels());
     srunner_add_suite(sr, suite_geo());
     srunner_add_suite(sr, suite_recommend());
+    srunner_add_suite(sr, suite_report());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -170,7 +170,17 @@ else
           ! ls -l /proc/$holder/fd 2>/dev/null | grep -q "$DB/LOCK"; do
         sleep 0.1; i=$((i + 1))
     done
+    # RocksDB goes on writing its files for a moment after taking the lock
+    # (OPTIONS, MANIFEST, a new WAL): wait until they settle (<= 10 s).
     db_sum "$DB" > "$TMP/held.sum"
+    i=0
+    while [ $i -lt 20 ]; do
+        sleep 0.5
+        db_sum "$DB" > "$TMP/held2.sum"
+        cmp -s "$TMP/held.sum" "$TMP/held2.sum" && break
+        mv "$TMP/held2.sum" "$TMP/held.sum"
+        i=$((i + 1))
+    done
     rejected "database in use by another segscope" 3 "$DB" "in use" -- "$S" capture -q --db "$DB" -r "$SAMPLE"
     unchanged "database in use" "$DB" "$TMP/held.sum"
     exec 7>&-                              # end of input: the holder finishes

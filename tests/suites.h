@@ -13,4 +13,5 @@ Suite *suite_ident(void);
 Suite *suite_labels(void);
 Suite *suite_geo(void);
 Suite *suite_recommend(void);
+Suite *suite_report(void);
 #endif
