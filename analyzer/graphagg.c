@@ -10,13 +10,29 @@
  * spans more than 64 days of capture time) forces a flush first, as does
  * a map at its cap: nothing is ever dropped.
  *
- * A flush walks both maps; for each delta it reads the stored record
- * (one point read, served mostly by the bloom filter for new keys), merges
- * the delta into it with graphrec's merge, and puts the result into one
- * batch with the capture record; one synced commit; then the maps are
- * emptied.  Only this process writes the database (graph.h's lock), so
- * the read-modify-write cannot race.
+ * A flush walks both maps in key order (sorted first: RocksDB's memtable
+ * takes a batch of ascending keys several times faster than one in hash
+ * order, and point reads in key order hit the same blocks); for each
+ * delta it reads the stored record (one point read, served mostly by the
+ * bloom filter for new keys), merges the delta into it, and puts the
+ * result into one batch with the capture record; one synced commit; then
+ * the maps are emptied.  Only this process writes the database (graph.h's
+ * lock), so the read-modify-write cannot race.
+ *
+ * Shards (threads).  A shard has maps of its own and its own table of
+ * application names, guarded by its mutex, which its worker takes per
+ * ended flow and the flusher per flush.  The flusher swaps the shard's
+ * maps for empty ones (spare, preallocated) under that mutex and, with
+ * the mutex released, moves every entry into the aggregator's maps:
+ * entries new to them are relinked, others merged (counters added, times
+ * widened, MACs and names united) and freed.  An edge whose days do not
+ * fit the aggregator's entry (possible only if two shards fold the same
+ * edge across more than 64 days) waits on a spill list and is written by
+ * a second batch of the same flush.  The background flusher is a thread
+ * waiting on a condition variable until the interval has passed or a
+ * shard asks; graphagg_flush itself is serialised by flush_mu.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +40,10 @@
 
 #include "analyzer/graphagg.h"
 
-#define AGG_MAX_APPS 1024       /* distinct application names per run */
+#define AGG_MAX_APPS 1024       /* distinct application names per run (and per shard) */
 #define AGG_MAX_IDENTS 64       /* identities held per node delta (a record keeps GRAPH_MAX_IDENTS) */
+#define AGG_MAX_SHARDS 64       /* shards per aggregator */
+#define AGG_MIN_SHARD_CAP 1024  /* smallest cap of a shard's map */
 
 /* An identity handed over for a node, until the flush. */
 typedef struct agg_ident {
@@ -40,6 +58,7 @@ typedef struct agg_node {
     graph_addr addr;            /* the key */
     uint8_t create;             /* traffic saw it: write it even if the database lacks it */
     uint8_t n_mac;              /* mac[] used */
+    uint32_t hash;              /* hash_addr(&addr) */
     uint64_t first_ns, last_ns; /* first and last packet of its flows (0 = none yet) */
     graph_counts as_client;     /* flows where it was the client */
     graph_counts as_server;     /* flows where it was the server */
@@ -51,13 +70,14 @@ typedef struct agg_ekey {
     graph_addr c, s;            /* client, server */
     uint8_t proto;              /* IP protocol */
     uint16_t port;              /* server port or ICMP type */
-    uint16_t app;               /* index into the run's application names */
+    uint16_t app;               /* index into the owner's application names */
 } agg_ekey;
 
 /* What a window adds to one edge. */
 typedef struct agg_edge {
     struct agg_edge *next;      /* hash chain */
     agg_ekey k;                 /* the key */
+    uint32_t hash;              /* hash of k */
     uint32_t day_base;          /* day of bit 0 of day_bits */
     uint64_t day_bits;          /* days seen: bit i = day_base + i */
     uint64_t flows;             /* flow records */
@@ -68,11 +88,8 @@ typedef struct agg_edge {
     uint8_t n_name;             /* names used */
 } agg_edge;
 
-struct graphagg {
-    graph *g;                   /* the database (GRAPH_WRITE) */
-    graphagg_cfg cfg;           /* configuration */
-    graph_capture cap;          /* this run's capture record */
-    graph_batch *batch;         /* reused for every flush */
+/* The delta maps of one flush window (the aggregator's, or a shard's). */
+typedef struct agg_maps {
     agg_node **nb;              /* node buckets */
     size_t nb_n;                /* their count (a power of two) */
     size_t n_nodes;             /* node deltas */
@@ -81,32 +98,68 @@ struct graphagg {
     size_t n_edges;             /* edge deltas */
     size_t n_names;             /* name blocks allocated */
     size_t n_idents;            /* identities held */
-    char apps[AGG_MAX_APPS][GRAPH_APP_LEN]; /* application names seen, by index */
-    const char *app_ptr[AGG_MAX_APPS]; /* the pointer each was last given as (a fast path) */
-    unsigned n_apps;            /* entries used */
+} agg_maps;
+
+/* Application names by index: an edge key holds the index. */
+typedef struct agg_apps {
+    char name[AGG_MAX_APPS][GRAPH_APP_LEN]; /* names seen, by index */
+    const char *ptr[AGG_MAX_APPS]; /* the pointer each was last given as (a fast path) */
+    unsigned n;                 /* entries used */
+} agg_apps;
+
+/* One worker's deltas (see "Shards" above). */
+struct graphagg_shard {
+    graphagg *a;                /* the owner */
+    pthread_mutex_t mu;         /* guards m, apps, flows, apps_dropped, taken */
+    pthread_cond_t cv;          /* broadcast when the flusher took m (or failed) */
+    agg_maps m;                 /* deltas folded since the last take */
+    agg_apps apps;              /* names of m's edge keys */
+    uint64_t flows;             /* flows folded into m */
+    uint64_t apps_dropped;      /* flows whose application name did not fit apps */
+    uint64_t taken;             /* takes so far */
+    size_t max_nodes, max_edges; /* caps of m */
+    /* The flusher's own (under the owner's flush_mu): */
+    agg_maps spare;             /* empty maps swapped in at the next take */
+    uint16_t xlat[AGG_MAX_APPS]; /* shard app index -> owner app index */
+    unsigned xlat_n;            /* entries of xlat filled */
+};
+
+struct graphagg {
+    graph *g;                   /* the database (GRAPH_WRITE) */
+    graphagg_cfg cfg;           /* configuration */
+    graph_capture cap;          /* this run's capture record */
+    graph_batch *batch;         /* reused for every flush */
+    agg_maps m;                 /* the deltas of this window */
+    agg_apps apps;              /* application names of m's edge keys */
+    agg_edge *spill;            /* edges to write by a second batch (see above) */
     graph_node *rec_node;       /* scratch: stored node being updated */
-    graph_node *delta_node;     /* scratch: a node delta as a record */
     graph_edge *rec_edge;       /* scratch: stored edge being updated */
-    graph_edge *delta_edge;     /* scratch: an edge delta as a record */
     uint8_t enc[GRAPHREC_VAL_MAX];  /* scratch: a stored node, encoded */
     uint8_t enc2[GRAPHREC_VAL_MAX]; /* scratch: the same after the merge */
     uint64_t ticks;             /* graphagg_tick calls */
     uint64_t next_flush_ns;     /* monotonic time of the next timed flush */
     int in_flush;               /* inside graphagg_flush: the caps wait (no nested flush) */
-    int failed;                 /* a flush failed: stop */
+    int failed;                 /* a flush failed: stop (read with __atomic_load_n) */
+    pthread_mutex_t err_mu;     /* guards err when threads fail */
     char err[512];              /* why */
     graphagg_stats st;          /* counters */
+    pthread_mutex_t flush_mu;   /* one flush at a time */
+    graphagg_shard *shard[AGG_MAX_SHARDS]; /* shards, if any */
+    int n_shards;               /* shard[] used */
+    /* The background flusher: */
+    pthread_t bg;               /* its thread */
+    pthread_mutex_t bg_mu;      /* guards the three below */
+    pthread_cond_t bg_cv;       /* signalled for a request or the stop */
+    int bg_running;             /* started and not yet joined */
+    int bg_req;                 /* a shard asks for a flush */
+    int bg_stop;                /* graphagg_finish: end the thread */
 };
 
 static uint64_t
 mono_ns(void)
 {
     struct timespec ts;
-#ifdef CLOCK_MONOTONIC_COARSE
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-#else
     clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -118,15 +171,25 @@ wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* FNV-1a over a key. */
+/* A hash of n key bytes, eight at a time (keys are zeroed before they are filled). */
 static uint32_t
 hash_bytes(const void *p, size_t n)
 {
     const uint8_t *b = p;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 16777619u;
-    return h ^ (h >> 15);
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, b, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        b += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, b, n);
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
 static uint32_t
@@ -141,6 +204,22 @@ addr_eq(const graph_addr *x, const graph_addr *y)
     return x->family == y->family && memcmp(x->a, y->a, x->family == 6 ? 16 : 4) == 0;
 }
 
+static int
+is_failed(const graphagg *a)
+{
+    return __atomic_load_n(&a->failed, __ATOMIC_ACQUIRE);
+}
+
+static void
+fail(graphagg *a, const char *msg)
+{
+    pthread_mutex_lock(&a->err_mu);
+    if (!a->failed)
+        snprintf(a->err, sizeof(a->err), "%s", msg);
+    __atomic_store_n(&a->failed, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&a->err_mu);
+}
+
 void
 graphagg_cfg_default(graphagg_cfg *cfg)
 {
@@ -149,6 +228,208 @@ graphagg_cfg_default(graphagg_cfg *cfg)
     cfg->max_nodes = 262144;
     cfg->max_edges = 524288;
 }
+
+/* ---- maps ---------------------------------------------------------------- */
+
+/* Empty maps with 1024 buckets each. 0, or -1 on OOM (m then freeable). */
+static int
+maps_init(agg_maps *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->nb_n = 1024;
+    m->eb_n = 1024;
+    m->nb = calloc(m->nb_n, sizeof(*m->nb));
+    m->eb = calloc(m->eb_n, sizeof(*m->eb));
+    return m->nb && m->eb ? 0 : -1;
+}
+
+/* Free every delta of m; the buckets stay, empty. */
+static void
+maps_clear(agg_maps *m)
+{
+    for (size_t i = 0; m->nb && i < m->nb_n; i++) {
+        agg_node *n = m->nb[i];
+        while (n) {
+            agg_node *next = n->next;
+            agg_ident *id = n->idents;
+            while (id) {
+                agg_ident *in = id->next;
+                free(id);
+                id = in;
+            }
+            free(n);
+            n = next;
+        }
+        m->nb[i] = NULL;
+    }
+    for (size_t i = 0; m->eb && i < m->eb_n; i++) {
+        agg_edge *e = m->eb[i];
+        while (e) {
+            agg_edge *next = e->next;
+            free(e->names);
+            free(e);
+            e = next;
+        }
+        m->eb[i] = NULL;
+    }
+    m->n_nodes = m->n_edges = m->n_names = m->n_idents = 0;
+}
+
+static void
+maps_free(agg_maps *m)
+{
+    maps_clear(m);
+    free(m->nb);
+    free(m->eb);
+    m->nb = NULL;
+    m->eb = NULL;
+}
+
+static size_t
+maps_mem(const agg_maps *m)
+{
+    return m->n_nodes * sizeof(agg_node) + m->n_edges * sizeof(agg_edge) +
+           m->n_names * GRAPH_MAX_NAMES * GRAPH_NAME_LEN + m->n_idents * sizeof(agg_ident) +
+           (m->nb_n + m->eb_n) * sizeof(void *);
+}
+
+/* Double a bucket array when it holds more entries than buckets (no-op on OOM). */
+static void
+grow_nodes(agg_maps *m)
+{
+    size_t n = m->nb_n * 2;
+    agg_node **nb = calloc(n, sizeof(*nb));
+    if (!nb)
+        return;
+    for (size_t i = 0; i < m->nb_n; i++)
+        for (agg_node *x = m->nb[i], *next; x; x = next) {
+            next = x->next;
+            x->next = nb[x->hash & (n - 1)];
+            nb[x->hash & (n - 1)] = x;
+        }
+    free(m->nb);
+    m->nb = nb;
+    m->nb_n = n;
+}
+
+static void
+grow_edges(agg_maps *m)
+{
+    size_t n = m->eb_n * 2;
+    agg_edge **eb = calloc(n, sizeof(*eb));
+    if (!eb)
+        return;
+    for (size_t i = 0; i < m->eb_n; i++)
+        for (agg_edge *x = m->eb[i], *next; x; x = next) {
+            next = x->next;
+            x->next = eb[x->hash & (n - 1)];
+            eb[x->hash & (n - 1)] = x;
+        }
+    free(m->eb);
+    m->eb = eb;
+    m->eb_n = n;
+}
+
+static agg_node *
+node_find(const agg_maps *m, const graph_addr *addr, uint32_t h)
+{
+    for (agg_node *n = m->nb[h & (m->nb_n - 1)]; n; n = n->next)
+        if (n->hash == h && addr_eq(&n->addr, addr))
+            return n;
+    return NULL;
+}
+
+/* Link a node delta (hash set) into m. */
+static void
+node_link(agg_maps *m, agg_node *n)
+{
+    if (++m->n_nodes > m->nb_n)
+        grow_nodes(m);
+    agg_node **b = &m->nb[n->hash & (m->nb_n - 1)];
+    n->next = *b;
+    *b = n;
+}
+
+/* The node delta of addr in m, added if new; NULL on OOM (a failed). */
+static agg_node *
+node_get(graphagg *a, agg_maps *m, const graph_addr *addr)
+{
+    uint32_t h = hash_addr(addr);
+    agg_node *n = node_find(m, addr, h);
+    if (n)
+        return n;
+    n = calloc(1, sizeof(*n));
+    if (!n) {
+        fail(a, "out of memory");
+        return NULL;
+    }
+    n->addr = *addr;
+    n->hash = h;
+    node_link(m, n);
+    return n;
+}
+
+int
+graphagg_has_node(const graphagg *a, const graph_addr *addr)
+{
+    const agg_node *n = node_find(&a->m, addr, hash_addr(addr));
+    return n ? n->create : 0;
+}
+
+static agg_edge *
+edge_find(const agg_maps *m, const agg_ekey *k, uint32_t h)
+{
+    for (agg_edge *e = m->eb[h & (m->eb_n - 1)]; e; e = e->next)
+        if (e->hash == h && memcmp(&e->k, k, sizeof(*k)) == 0)
+            return e;
+    return NULL;
+}
+
+static void
+edge_link(agg_maps *m, agg_edge *e)
+{
+    if (++m->n_edges > m->eb_n)
+        grow_edges(m);
+    agg_edge **b = &m->eb[e->hash & (m->eb_n - 1)];
+    e->next = *b;
+    *b = e;
+}
+
+static agg_edge *
+edge_add(graphagg *a, agg_maps *m, const agg_ekey *k, uint32_t h)
+{
+    agg_edge *e = calloc(1, sizeof(*e));
+    if (!e) {
+        fail(a, "out of memory");
+        return NULL;
+    }
+    e->k = *k;
+    e->hash = h;
+    edge_link(m, e);
+    return e;
+}
+
+/* Index of an application name in t, added if new; the "Unknown" index if t is full. */
+static uint16_t
+app_index(agg_apps *t, const char *name, uint64_t *dropped)
+{
+    if (!name || !name[0])
+        name = "Unknown";
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->ptr[i] == name || strcmp(t->name[i], name) == 0) {
+            t->ptr[i] = name;
+            return (uint16_t)i;
+        }
+    if (t->n == AGG_MAX_APPS) {
+        (*dropped)++;
+        return app_index(t, "Unknown", dropped);
+    }
+    graph_strcpy(t->name[t->n], GRAPH_APP_LEN, name);
+    t->ptr[t->n] = name;
+    return (uint16_t)t->n++;
+}
+
+/* ---- graphagg ------------------------------------------------------------- */
 
 graphagg *
 graphagg_create(graph *g, const graphagg_cfg *cfg, const graph_capture *cap,
@@ -159,6 +440,14 @@ graphagg_create(graph *g, const graphagg_cfg *cfg, const graph_capture *cap,
         err[0] = '\0';
     if (!a)
         goto oom;
+    pthread_mutex_init(&a->err_mu, NULL);
+    pthread_mutex_init(&a->flush_mu, NULL);
+    pthread_mutex_init(&a->bg_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->bg_cv, &ca);
+    pthread_condattr_destroy(&ca);
     a->g = g;
     a->cfg = *cfg;
     if (!a->cfg.max_nodes)
@@ -166,17 +455,10 @@ graphagg_create(graph *g, const graphagg_cfg *cfg, const graph_capture *cap,
     if (!a->cfg.max_edges)
         a->cfg.max_edges = 524288;
     a->cap = *cap;
-    a->nb_n = 1024;
-    a->eb_n = 1024;
-    a->nb = calloc(a->nb_n, sizeof(*a->nb));
-    a->eb = calloc(a->eb_n, sizeof(*a->eb));
     a->rec_node = malloc(sizeof(graph_node));
-    a->delta_node = malloc(sizeof(graph_node));
     a->rec_edge = malloc(sizeof(graph_edge));
-    a->delta_edge = malloc(sizeof(graph_edge));
     a->batch = graph_batch_create(g);
-    if (!a->nb || !a->eb || !a->rec_node || !a->delta_node || !a->rec_edge ||
-        !a->delta_edge || !a->batch)
+    if (maps_init(&a->m) < 0 || !a->rec_node || !a->rec_edge || !a->batch)
         goto oom;
     a->next_flush_ns = mono_ns() + (uint64_t)(a->cfg.flush_interval_s * 1e9);
     /* The run is on record from its start. */
@@ -195,36 +477,18 @@ oom:
     return NULL;
 }
 
-/* Empty both maps. */
 static void
-clear_deltas(graphagg *a)
+bg_stop(graphagg *a)
 {
-    for (size_t i = 0; i < a->nb_n; i++) {
-        agg_node *n = a->nb[i];
-        while (n) {
-            agg_node *next = n->next;
-            agg_ident *id = n->idents;
-            while (id) {
-                agg_ident *in = id->next;
-                free(id);
-                id = in;
-            }
-            free(n);
-            n = next;
-        }
-        a->nb[i] = NULL;
+    pthread_mutex_lock(&a->bg_mu);
+    int running = a->bg_running;
+    a->bg_stop = 1;
+    pthread_cond_broadcast(&a->bg_cv);
+    pthread_mutex_unlock(&a->bg_mu);
+    if (running) {
+        pthread_join(a->bg, NULL);
+        a->bg_running = 0;
     }
-    for (size_t i = 0; i < a->eb_n; i++) {
-        agg_edge *e = a->eb[i];
-        while (e) {
-            agg_edge *next = e->next;
-            free(e->names);
-            free(e);
-            e = next;
-        }
-        a->eb[i] = NULL;
-    }
-    a->n_nodes = a->n_edges = a->n_names = a->n_idents = 0;
 }
 
 void
@@ -232,15 +496,29 @@ graphagg_free(graphagg *a)
 {
     if (!a)
         return;
-    if (a->nb && a->eb)
-        clear_deltas(a);
-    free(a->nb);
-    free(a->eb);
+    bg_stop(a);
+    maps_free(&a->m);
+    while (a->spill) {
+        agg_edge *e = a->spill;
+        a->spill = e->next;
+        free(e->names);
+        free(e);
+    }
+    for (int i = 0; i < a->n_shards; i++) {
+        graphagg_shard *s = a->shard[i];
+        maps_free(&s->m);
+        maps_free(&s->spare);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        free(s);
+    }
     free(a->rec_node);
-    free(a->delta_node);
     free(a->rec_edge);
-    free(a->delta_edge);
     graph_batch_free(a->batch);
+    pthread_mutex_destroy(&a->err_mu);
+    pthread_mutex_destroy(&a->flush_mu);
+    pthread_mutex_destroy(&a->bg_mu);
+    pthread_cond_destroy(&a->bg_cv);
     free(a);
 }
 
@@ -259,7 +537,7 @@ graphagg_get_stats(const graphagg *a)
 int
 graphagg_failed(const graphagg *a)
 {
-    return a->failed;
+    return is_failed(a);
 }
 
 const char *
@@ -271,144 +549,10 @@ graphagg_error(const graphagg *a)
 size_t
 graphagg_mem(const graphagg *a)
 {
-    return a->n_nodes * sizeof(agg_node) + a->n_edges * sizeof(agg_edge) +
-           a->n_names * GRAPH_MAX_NAMES * GRAPH_NAME_LEN + a->n_idents * sizeof(agg_ident) +
-           (a->nb_n + a->eb_n) * sizeof(void *);
-}
-
-/* ---- maps ---------------------------------------------------------------- */
-
-/* Double a bucket array when it holds more entries than buckets (no-op on OOM). */
-static void
-grow_nodes(graphagg *a)
-{
-    size_t n = a->nb_n * 2;
-    agg_node **nb = calloc(n, sizeof(*nb));
-    if (!nb)
-        return;
-    for (size_t i = 0; i < a->nb_n; i++)
-        for (agg_node *x = a->nb[i], *next; x; x = next) {
-            next = x->next;
-            uint32_t h = hash_addr(&x->addr) & (uint32_t)(n - 1);
-            x->next = nb[h];
-            nb[h] = x;
-        }
-    free(a->nb);
-    a->nb = nb;
-    a->nb_n = n;
-}
-
-static void
-grow_edges(graphagg *a)
-{
-    size_t n = a->eb_n * 2;
-    agg_edge **eb = calloc(n, sizeof(*eb));
-    if (!eb)
-        return;
-    for (size_t i = 0; i < a->eb_n; i++)
-        for (agg_edge *x = a->eb[i], *next; x; x = next) {
-            next = x->next;
-            uint32_t h = hash_bytes(&x->k, sizeof(x->k)) & (uint32_t)(n - 1);
-            x->next = eb[h];
-            eb[h] = x;
-        }
-    free(a->eb);
-    a->eb = eb;
-    a->eb_n = n;
-}
-
-static void
-fail(graphagg *a, const char *msg)
-{
-    if (!a->failed)
-        snprintf(a->err, sizeof(a->err), "%s", msg);
-    a->failed = 1;
-}
-
-/* The node delta of addr, added if new (after a forced flush at the cap); NULL on OOM. */
-static agg_node *
-node_get(graphagg *a, const graph_addr *addr)
-{
-    uint32_t h = hash_addr(addr);
-    for (agg_node *n = a->nb[h & (a->nb_n - 1)]; n; n = n->next)
-        if (addr_eq(&n->addr, addr))
-            return n;
-    if (a->n_nodes >= a->cfg.max_nodes && !a->in_flush) {
-        a->st.flushes_forced++;
-        if (graphagg_flush(a) < 0)
-            return NULL;
-    }
-    agg_node *n = calloc(1, sizeof(*n));
-    if (!n) {
-        fail(a, "out of memory");
-        return NULL;
-    }
-    n->addr = *addr;
-    if (++a->n_nodes > a->nb_n)
-        grow_nodes(a);
-    agg_node **b = &a->nb[h & (a->nb_n - 1)];
-    n->next = *b;
-    *b = n;
-    if (a->n_nodes > a->st.peak_nodes)
-        a->st.peak_nodes = a->n_nodes;
+    size_t n = maps_mem(&a->m);
+    for (int i = 0; i < a->n_shards; i++)    /* racy with running workers: an estimate */
+        n += maps_mem(&a->shard[i]->m) + maps_mem(&a->shard[i]->spare);
     return n;
-}
-
-int
-graphagg_has_node(const graphagg *a, const graph_addr *addr)
-{
-    for (const agg_node *n = a->nb[hash_addr(addr) & (a->nb_n - 1)]; n; n = n->next)
-        if (addr_eq(&n->addr, addr))
-            return n->create;
-    return 0;
-}
-
-static agg_edge *
-edge_find(graphagg *a, const agg_ekey *k, uint32_t h)
-{
-    for (agg_edge *e = a->eb[h & (a->eb_n - 1)]; e; e = e->next)
-        if (memcmp(&e->k, k, sizeof(*k)) == 0)
-            return e;
-    return NULL;
-}
-
-static agg_edge *
-edge_add(graphagg *a, const agg_ekey *k, uint32_t h)
-{
-    agg_edge *e = calloc(1, sizeof(*e));
-    if (!e) {
-        fail(a, "out of memory");
-        return NULL;
-    }
-    e->k = *k;
-    if (++a->n_edges > a->eb_n)
-        grow_edges(a);
-    agg_edge **b = &a->eb[h & (a->eb_n - 1)];
-    e->next = *b;
-    *b = e;
-    if (a->n_edges > a->st.peak_edges)
-        a->st.peak_edges = a->n_edges;
-    return e;
-}
-
-/* Index of an application name, added if new; the "Unknown" index if the table is full. */
-static uint16_t
-app_index(graphagg *a, const char *name)
-{
-    if (!name || !name[0])
-        name = "Unknown";
-    for (unsigned i = 0; i < a->n_apps; i++)
-        if (a->app_ptr[i] == name || strcmp(a->apps[i], name) == 0) {
-            a->app_ptr[i] = name;
-            return (uint16_t)i;
-        }
-    if (a->n_apps == AGG_MAX_APPS) {
-        a->st.apps_dropped++;
-        return app_index(a, "Unknown");
-    }
-    graph_strcpy(a->apps[a->n_apps], GRAPH_APP_LEN, name);
-    a->app_ptr[a->n_apps] = name;
-    return (uint16_t)a->n_apps++;
 }
 
 /* ---- days of an edge delta ----------------------------------------------------- */
@@ -444,6 +588,25 @@ days_put(agg_edge *e, uint32_t lo, uint32_t hi)
         e->day_bits |= 1ULL << (d - e->day_base);
 }
 
+/* 1 if the days of add fit into e's bitmap. */
+static int
+days_fit_edge(const agg_edge *e, const agg_edge *add)
+{
+    if (!add->day_bits)
+        return 1;
+    return days_fit(e, add->day_base, add->day_base + bits_top(add->day_bits));
+}
+
+/* Add the days of add to e (they fit). */
+static void
+days_put_edge(agg_edge *e, const agg_edge *add)
+{
+    if (!add->day_bits)
+        return;
+    days_put(e, add->day_base, add->day_base);      /* sets the base low enough */
+    e->day_bits |= add->day_bits << (add->day_base - e->day_base);
+}
+
 /* ---- folding ------------------------------------------------------------------- */
 
 static void
@@ -456,12 +619,21 @@ widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l)
 }
 
 static void
-node_add_mac(agg_node *n, const uint8_t mac[6], uint64_t ts)
+counts_add(graph_counts *x, const graph_counts *y)
+{
+    x->flows += y->flows;
+    x->pkts += y->pkts;
+    x->bytes += y->bytes;
+}
+
+/* A MAC seen from first to last on node n (the most recent GRAPH_MAX_MACS are kept). */
+static void
+node_add_mac(agg_node *n, const uint8_t mac[6], uint64_t first, uint64_t last)
 {
     unsigned i, oldest = 0;
     for (i = 0; i < n->n_mac; i++)
         if (memcmp(n->mac[i].mac, mac, 6) == 0) {
-            widen(&n->mac[i].first_ns, &n->mac[i].last_ns, ts, ts);
+            widen(&n->mac[i].first_ns, &n->mac[i].last_ns, first, last);
             return;
         }
     if (n->n_mac < GRAPH_MAX_MACS) {
@@ -473,28 +645,69 @@ node_add_mac(agg_node *n, const uint8_t mac[6], uint64_t ts)
         i = oldest;
     }
     memcpy(n->mac[i].mac, mac, 6);
-    n->mac[i].first_ns = n->mac[i].last_ns = ts;
+    n->mac[i].first_ns = first;
+    n->mac[i].last_ns = last;
+}
+
+/* Add name (if new and room) to e's names; m counts name blocks. */
+static void
+edge_add_name(agg_maps *m, agg_edge *e, const char *name)
+{
+    if (e->n_name >= GRAPH_MAX_NAMES)
+        return;
+    if (!e->names) {
+        e->names = calloc(GRAPH_MAX_NAMES, GRAPH_NAME_LEN);
+        if (!e->names)
+            return;         /* an example name lost, nothing else */
+        m->n_names++;
+    }
+    char s[GRAPH_NAME_LEN];
+    graph_strcpy(s, sizeof(s), name);
+    for (unsigned i = 0; i < e->n_name; i++)
+        if (strcmp(e->names[i], s) == 0)
+            return;
+    memcpy(e->names[e->n_name++], s, sizeof(s));
+}
+
+/* Only if it is the first packet of its direction: the source MAC of a flow direction. */
+static void
+fold_packet(graphagg *a, agg_maps *m, const pkt_meta *m_, uint64_t ts_ns)
+{
+    graph_addr src;
+    graph_addr_set(&src, m_->src, m_->ip_version);
+    agg_node *n = node_get(a, m, &src);
+    if (!n)
+        return;
+    n->create = 1;
+    node_add_mac(n, m_->src_mac, ts_ns, ts_ns);
+}
+
+/* 1 if graphagg_packet/graphagg_shard_packet has something to record. */
+static int
+packet_wanted(const flow *f, int from_client, const pkt_meta *m)
+{
+    return m->has_mac && f->d[from_client ? 0 : 1].pkts == 1;
 }
 
 void
 graphagg_packet(graphagg *a, const flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns)
 {
-    /* Once per flow direction: its first packet. */
-    if (!m->has_mac || f->d[from_client ? 0 : 1].pkts != 1 || a->failed)
+    if (!packet_wanted(f, from_client, m) || is_failed(a))
         return;
-    graph_addr src;
-    graph_addr_set(&src, m->src, m->ip_version);
-    agg_node *n = node_get(a, &src);
-    if (!n)
-        return;
-    n->create = 1;
-    node_add_mac(n, m->src_mac, ts_ns);
+    if (a->m.n_nodes >= a->cfg.max_nodes && !a->in_flush) {
+        a->st.flushes_forced++;
+        if (graphagg_flush(a) < 0)
+            return;
+    }
+    fold_packet(a, &a->m, m, ts_ns);
+    if (a->m.n_nodes > a->st.peak_nodes)
+        a->st.peak_nodes = a->m.n_nodes;
 }
 
 static void
-node_fold(graphagg *a, const graph_addr *addr, int server, const flow *f)
+node_fold(graphagg *a, agg_maps *m, const graph_addr *addr, int server, const flow *f)
 {
-    agg_node *n = node_get(a, addr);
+    agg_node *n = node_get(a, m, addr);
     if (!n)
         return;
     graph_counts *c = server ? &n->as_server : &n->as_client;
@@ -505,48 +718,56 @@ node_fold(graphagg *a, const graph_addr *addr, int server, const flow *f)
     widen(&n->first_ns, &n->last_ns, f->first_ns, f->last_ns);
 }
 
-void
-graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
-              const char *server_name)
+/* A flow about to be folded: its edge key (but the app) and its days. */
+typedef struct agg_fold {
+    agg_ekey k;                 /* the edge key; k.app set by the caller */
+    uint32_t h;                 /* its hash, once k.app is set */
+    uint32_t d0, d1;            /* the flow's first and last day (at most 64 days) */
+} agg_fold;
+
+static void
+fold_prepare(const flow *f, int icmp_type, agg_fold *x)
 {
-    agg_ekey k;
-    if (a->failed)
-        return;
-    memset(&k, 0, sizeof(k));
-    graph_addr_set(&k.c, flow_caddr(f), f->key.ip_version);
-    graph_addr_set(&k.s, flow_saddr(f), f->key.ip_version);
-    k.proto = f->key.proto;
-    if (k.proto == 1 || k.proto == 58) {
+    agg_ekey *k = &x->k;
+    memset(k, 0, sizeof(*k));
+    graph_addr_set(&k->c, flow_caddr(f), f->key.ip_version);
+    graph_addr_set(&k->s, flow_saddr(f), f->key.ip_version);
+    k->proto = f->key.proto;
+    if (k->proto == 1 || k->proto == 58) {
         /* ICMP: the type; echo flows (identifier in the ports) as echo request. */
         int t = icmp_type;
         if (t < 0 && (f->key.pa || f->key.pb))
-            t = k.proto == 1 ? 8 : 128;
-        if ((k.proto == 1 && t == 0) || (k.proto == 58 && t == 129))
-            t = k.proto == 1 ? 8 : 128;     /* a reply seen first: the request's type */
-        k.port = t < 0 ? 0 : (uint16_t)t;
+            t = k->proto == 1 ? 8 : 128;
+        if ((k->proto == 1 && t == 0) || (k->proto == 58 && t == 129))
+            t = k->proto == 1 ? 8 : 128;     /* a reply seen first: the request's type */
+        k->port = t < 0 ? 0 : (uint16_t)t;
     } else {
-        k.port = flow_sport(f);
+        k->port = flow_sport(f);
     }
-    k.app = app_index(a, app);
+    x->d0 = graph_day(f->first_ns);
+    x->d1 = graph_day(f->last_ns);
+    if (x->d1 < x->d0)
+        x->d1 = x->d0;
+    if (x->d1 - x->d0 > 63)
+        x->d0 = x->d1 - 63;     /* a flow longer than 64 days: its last 64 */
+}
 
-    uint32_t d0 = graph_day(f->first_ns), d1 = graph_day(f->last_ns);
-    if (d1 < d0)
-        d1 = d0;
-    if (d1 - d0 > 63)
-        d0 = d1 - 63;       /* a flow longer than 64 days: its last 64 */
+/* 1 if folding x into m needs a flush first (a cap, or days that do not fit). */
+static int
+fold_needs_room(const agg_maps *m, size_t max_nodes, size_t max_edges, const agg_fold *x)
+{
+    agg_edge *e = edge_find(m, &x->k, x->h);
+    return (e && !days_fit(e, x->d0, x->d1)) || (!e && m->n_edges >= max_edges) ||
+           m->n_nodes + 2 > max_nodes;
+}
 
-    /* Make room first, so that a flush never holds part of this flow. */
-    uint32_t h = hash_bytes(&k, sizeof(k));
-    agg_edge *e = edge_find(a, &k, h);
-    if ((e && !days_fit(e, d0, d1)) || (!e && a->n_edges >= a->cfg.max_edges) ||
-        a->n_nodes + 2 > a->cfg.max_nodes) {
-        a->st.flushes_forced++;
-        if (graphagg_flush(a) < 0)
-            return;
-        e = NULL;
-    }
-    if (!e && !(e = edge_add(a, &k, h)))
-        return;
+/* Fold flow f into m (room was made). 1 folded, 0 out of memory. */
+static int
+fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char *server_name)
+{
+    agg_edge *e = edge_find(m, &x->k, x->h);
+    if (!e && !(e = edge_add(a, m, &x->k, x->h)))
+        return 0;
     e->flows++;
     for (int i = 0; i < 2; i++) {
         e->pkts[i] += f->d[i].pkts;
@@ -557,39 +778,57 @@ graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
         e->hs++;
     else
         e->heur++;
-    days_put(e, d0, d1);
+    days_put(e, x->d0, x->d1);
     if (server_name && server_name[0] && e->n_name < GRAPH_MAX_NAMES &&
-        !netclass_is_internal(a->cfg.nc, k.s.a, k.s.family)) {
-        if (!e->names) {
-            e->names = calloc(GRAPH_MAX_NAMES, GRAPH_NAME_LEN);
-            if (e->names)
-                a->n_names++;
-        }
-        if (e->names) {
-            char s[GRAPH_NAME_LEN];
-            int dup = 0;
-            graph_strcpy(s, sizeof(s), server_name);
-            for (unsigned i = 0; i < e->n_name; i++)
-                dup |= strcmp(e->names[i], s) == 0;
-            if (!dup)
-                memcpy(e->names[e->n_name++], s, sizeof(s));
-        }
+        !netclass_is_internal(a->cfg.nc, x->k.s.a, x->k.s.family))
+        edge_add_name(m, e, server_name);
+    node_fold(a, m, &x->k.c, 0, f);
+    node_fold(a, m, &x->k.s, 1, f);
+    return 1;
+}
+
+void
+graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
+              const char *server_name)
+{
+    agg_fold x;
+    if (is_failed(a))
+        return;
+    fold_prepare(f, icmp_type, &x);
+    x.k.app = app_index(&a->apps, app, &a->st.apps_dropped);
+    x.h = hash_bytes(&x.k, sizeof(x.k));
+    /* Make room first, so that a flush never holds part of this flow. */
+    if (fold_needs_room(&a->m, a->cfg.max_nodes, a->cfg.max_edges, &x)) {
+        a->st.flushes_forced++;
+        if (graphagg_flush(a) < 0)
+            return;
     }
+    if (!fold_flow(a, &a->m, &x, f, server_name))
+        return;
     a->st.flows++;
     a->cap.flows++;
-    node_fold(a, &k.c, 0, f);
-    node_fold(a, &k.s, 1, f);
+    if (a->m.n_nodes > a->st.peak_nodes)
+        a->st.peak_nodes = a->m.n_nodes;
+    if (a->m.n_edges > a->st.peak_edges)
+        a->st.peak_edges = a->m.n_edges;
 }
 
 void
 graphagg_ident(graphagg *a, const graph_addr *addr, const char *kind, const char *value,
                const char *source, uint64_t first_ns, uint64_t last_ns, int create)
 {
-    if (a->failed || !value || !value[0])
+    if (is_failed(a) || !value || !value[0])
         return;
-    agg_node *n = node_get(a, addr);
+    if (a->m.n_nodes >= a->cfg.max_nodes && !a->in_flush && !node_find(&a->m, addr, hash_addr(addr))) {
+        a->st.flushes_forced++;
+        if (graphagg_flush(a) < 0)
+            return;
+    }
+    agg_node *n = node_get(a, &a->m, addr);
     if (!n)
         return;
+    if (a->m.n_nodes > a->st.peak_nodes)
+        a->st.peak_nodes = a->m.n_nodes;
     a->st.idents++;
     if (create)
         n->create = 1;
@@ -617,16 +856,201 @@ graphagg_ident(graphagg *a, const graph_addr *addr, const char *kind, const char
     x->id.last_ns = last_ns;
     x->next = n->idents;
     n->idents = x;
-    a->n_idents++;
+    a->m.n_idents++;
+}
+
+/* ---- shards -------------------------------------------------------------------- */
+
+graphagg_shard *
+graphagg_shard_create(graphagg *a, int nshards)
+{
+    if (a->n_shards == AGG_MAX_SHARDS || a->bg_running)
+        return NULL;
+    graphagg_shard *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (maps_init(&s->m) < 0 || maps_init(&s->spare) < 0) {
+        maps_free(&s->m);
+        maps_free(&s->spare);
+        free(s);
+        return NULL;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->a = a;
+    if (nshards < 1)
+        nshards = 1;
+    s->max_nodes = a->cfg.max_nodes / (size_t)nshards;
+    s->max_edges = a->cfg.max_edges / (size_t)nshards;
+    if (s->max_nodes < AGG_MIN_SHARD_CAP)
+        s->max_nodes = AGG_MIN_SHARD_CAP;
+    if (s->max_edges < AGG_MIN_SHARD_CAP)
+        s->max_edges = AGG_MIN_SHARD_CAP;
+    a->shard[a->n_shards++] = s;
+    return s;
+}
+
+static void bg_request(graphagg *a);
+
+/*
+ * s is full: have its maps taken, then return (s->mu held throughout,
+ * but released while waiting).  Without a background flusher, flush here.
+ */
+static void
+shard_make_room(graphagg_shard *s)
+{
+    graphagg *a = s->a;
+    uint64_t t = s->taken;
+    pthread_mutex_lock(&a->bg_mu);
+    int bg = a->bg_running && !a->bg_stop;
+    pthread_mutex_unlock(&a->bg_mu);
+    if (!bg) {
+        pthread_mutex_unlock(&s->mu);
+        graphagg_flush(a);
+        pthread_mutex_lock(&s->mu);
+        return;
+    }
+    bg_request(a);
+    while (s->taken == t && !is_failed(a))
+        pthread_cond_wait(&s->cv, &s->mu);
+}
+
+void
+graphagg_shard_packet(graphagg_shard *s, const flow *f, int from_client, const pkt_meta *m,
+                      uint64_t ts_ns)
+{
+    graphagg *a = s->a;
+    if (!packet_wanted(f, from_client, m) || is_failed(a))
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (s->m.n_nodes >= s->max_nodes)
+        shard_make_room(s);
+    if (!is_failed(a))
+        fold_packet(a, &s->m, m, ts_ns);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void
+graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_type,
+                    const char *server_name)
+{
+    graphagg *a = s->a;
+    agg_fold x;
+    if (is_failed(a))
+        return;
+    fold_prepare(f, icmp_type, &x);
+    pthread_mutex_lock(&s->mu);
+    x.k.app = app_index(&s->apps, app, &s->apps_dropped);
+    x.h = hash_bytes(&x.k, sizeof(x.k));
+    if (fold_needs_room(&s->m, s->max_nodes, s->max_edges, &x))
+        shard_make_room(s);
+    if (!is_failed(a) && fold_flow(a, &s->m, &x, f, server_name))
+        s->flows++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Move node delta n (unlinked) into a's maps. */
+static void
+merge_node(graphagg *a, agg_node *n)
+{
+    agg_node *x = node_find(&a->m, &n->addr, n->hash);
+    if (!x) {
+        node_link(&a->m, n);
+        return;
+    }
+    x->create |= n->create;
+    widen(&x->first_ns, &x->last_ns, n->first_ns, n->last_ns);
+    counts_add(&x->as_client, &n->as_client);
+    counts_add(&x->as_server, &n->as_server);
+    for (unsigned i = 0; i < n->n_mac; i++)
+        node_add_mac(x, n->mac[i].mac, n->mac[i].first_ns, n->mac[i].last_ns);
+    while (n->idents) {             /* shards hold none; kept general */
+        agg_ident *id = n->idents;
+        n->idents = id->next;
+        id->next = x->idents;
+        x->idents = id;
+        a->m.n_idents++;
+    }
+    free(n);
+}
+
+/* Move edge delta e (unlinked, key in a's app indices, hash set) into a's maps. */
+static void
+merge_edge(graphagg *a, agg_edge *e)
+{
+    agg_edge *x = edge_find(&a->m, &e->k, e->hash);
+    if (!x) {
+        edge_link(&a->m, e);
+        if (e->names)
+            a->m.n_names++;
+        return;
+    }
+    if (!days_fit_edge(x, e)) {
+        e->next = a->spill;
+        a->spill = e;
+        return;
+    }
+    x->flows += e->flows;
+    for (int i = 0; i < 2; i++) {
+        x->pkts[i] += e->pkts[i];
+        x->bytes[i] += e->bytes[i];
+    }
+    widen(&x->first_ns, &x->last_ns, e->first_ns, e->last_ns);
+    x->hs += e->hs;
+    x->heur += e->heur;
+    days_put_edge(x, e);
+    for (unsigned i = 0; i < e->n_name; i++)
+        edge_add_name(&a->m, x, e->names[i]);
+    free(e->names);
+    free(e);
+}
+
+/* Take shard s's maps and move their deltas into a's (flush_mu held). */
+static void
+shard_take(graphagg *a, graphagg_shard *s)
+{
+    agg_maps t;
+    pthread_mutex_lock(&s->mu);
+    t = s->m;
+    s->m = s->spare;
+    uint64_t flows = s->flows, dropped = s->apps_dropped;
+    s->flows = s->apps_dropped = 0;
+    for (; s->xlat_n < s->apps.n; s->xlat_n++)
+        s->xlat[s->xlat_n] = app_index(&a->apps, s->apps.name[s->xlat_n], &a->st.apps_dropped);
+    s->taken++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+
+    a->st.flows += flows;
+    a->cap.flows += flows;
+    a->st.apps_dropped += dropped;
+    for (size_t i = 0; i < t.nb_n; i++) {
+        for (agg_node *n = t.nb[i], *next; n; n = next) {
+            next = n->next;
+            merge_node(a, n);
+        }
+        t.nb[i] = NULL;
+    }
+    for (size_t i = 0; i < t.eb_n; i++) {
+        for (agg_edge *e = t.eb[i], *next; e; e = next) {
+            next = e->next;
+            e->k.app = s->xlat[e->k.app];
+            e->hash = hash_bytes(&e->k, sizeof(e->k));
+            merge_edge(a, e);
+        }
+        t.eb[i] = NULL;
+    }
+    t.n_nodes = t.n_edges = t.n_names = t.n_idents = 0;
+    s->spare = t;                   /* empty again: the next take swaps it in */
 }
 
 /* ---- flushing ------------------------------------------------------------------ */
 
-/* Node delta n as a record, merged into what the database holds; 0 put, 1 skipped, -1 error. */
+/* Node delta n merged into what the database holds, into the batch; 0 put, 1 skipped, -1 error. */
 static int
 flush_node(graphagg *a, const agg_node *n)
 {
-    graph_node *rec = a->rec_node, *d = a->delta_node;
+    graph_node *rec = a->rec_node;
     int r = graph_get_node(a->g, &n->addr, rec);
     if (r == 0 && !n->create) {
         for (agg_ident *x = n->idents; x; x = x->next)
@@ -643,15 +1067,14 @@ flush_node(graphagg *a, const agg_node *n)
     size_t before = 0;
     if (r == 1 && !n->create)
         before = graphrec_node_encode(rec, a->enc, sizeof(a->enc));
-    graph_node_init(d, &n->addr);
-    d->internal = (uint8_t)netclass_is_internal(a->cfg.nc, n->addr.a, n->addr.family);
-    d->first_ns = n->first_ns;
-    d->last_ns = n->last_ns;
-    d->as_client = n->as_client;
-    d->as_server = n->as_server;
-    d->n_mac = n->n_mac;
-    memcpy(d->mac, n->mac, sizeof(d->mac));
-    graph_node_merge(rec, d);
+    /* The delta, merged as graph_node_merge() merges a record (without
+       building one: a graph_node is kilobytes, mostly identity slots). */
+    widen(&rec->first_ns, &rec->last_ns, n->first_ns, n->last_ns);
+    counts_add(&rec->as_client, &n->as_client);
+    counts_add(&rec->as_server, &n->as_server);
+    for (unsigned i = 0; i < n->n_mac; i++)
+        graph_node_add_mac(rec, n->mac[i].mac, n->mac[i].first_ns, n->mac[i].last_ns);
+    rec->internal = (uint8_t)netclass_is_internal(a->cfg.nc, n->addr.a, n->addr.family);
     for (agg_ident *x = n->idents; x; x = x->next)
         graph_node_add_ident(rec, x->id.kind, x->id.value, x->id.source,
                              x->id.first_ns, x->id.last_ns);
@@ -673,14 +1096,14 @@ flush_node(graphagg *a, const agg_node *n)
 static int
 flush_edge(graphagg *a, const agg_edge *e)
 {
-    graph_edge *rec = a->rec_edge, *d = a->delta_edge;
+    graph_edge *rec = a->rec_edge;
     graph_edge_key k;
     memset(&k, 0, sizeof(k));
     k.client = e->k.c;
     k.server = e->k.s;
     k.proto = e->k.proto;
     k.port = e->k.port;
-    memcpy(k.app, a->apps[e->k.app], GRAPH_APP_LEN);
+    memcpy(k.app, a->apps.name[e->k.app], GRAPH_APP_LEN);
     int r = graph_get_edge(a->g, &k, rec);
     if (r < 0)
         a->st.corrupt_replaced++;
@@ -688,50 +1111,117 @@ flush_edge(graphagg *a, const agg_edge *e)
         graph_edge_init(rec, &k);
         a->st.edges_new++;
     }
-    graph_edge_init(d, &k);
-    d->flows = e->flows;
-    memcpy(d->pkts, e->pkts, sizeof(d->pkts));
-    memcpy(d->bytes, e->bytes, sizeof(d->bytes));
-    d->first_ns = e->first_ns;
-    d->last_ns = e->last_ns;
-    d->flows_handshake = e->hs;
-    d->flows_heuristic = e->heur;
+    /* The delta, merged as graph_edge_merge() merges a record. */
+    rec->flows += e->flows;
+    for (int i = 0; i < 2; i++) {
+        rec->pkts[i] += e->pkts[i];
+        rec->bytes[i] += e->bytes[i];
+    }
+    widen(&rec->first_ns, &rec->last_ns, e->first_ns, e->last_ns);
+    rec->flows_handshake += e->hs;
+    rec->flows_heuristic += e->heur;
     for (uint64_t bits = e->day_bits; bits; bits &= bits - 1)
-        graph_days_add(&d->days, e->day_base + (uint32_t)__builtin_ctzll(bits));
+        graph_days_add(&rec->days, e->day_base + (uint32_t)__builtin_ctzll(bits));
     for (unsigned i = 0; i < e->n_name; i++)
-        graph_edge_add_name(d, e->names[i]);
-    graph_edge_merge(rec, d);
+        graph_edge_add_name(rec, e->names[i]);
     if (graph_batch_put_edge(a->batch, rec) < 0)
         return -1;
     a->st.edges_written++;
     return 0;
 }
 
-int
-graphagg_flush(graphagg *a)
+/* Order of node keys (graphrec_node_key: family, then the address bytes). */
+static int
+node_cmp(const void *x, const void *y)
+{
+    const agg_node *p = *(agg_node *const *)x, *q = *(agg_node *const *)y;
+    return memcmp(&p->addr, &q->addr, sizeof(p->addr));
+}
+
+/* An edge delta to write, with the rank of its application name among the run's. */
+typedef struct edge_ref {
+    const agg_edge *e;          /* the delta */
+    uint32_t app_rank;          /* position of its app name in byte order */
+} edge_ref;
+
+/* Order of edge keys (graphrec_edge_key: client, server, proto, port, app name). */
+static int
+edge_cmp(const void *x, const void *y)
+{
+    const edge_ref *rp = x, *rq = y;
+    const agg_edge *p = rp->e, *q = rq->e;
+    int c = memcmp(&p->k.c, &q->k.c, sizeof(p->k.c));
+    if (!c)
+        c = memcmp(&p->k.s, &q->k.s, sizeof(p->k.s));
+    if (!c)
+        c = (int)p->k.proto - (int)q->k.proto;
+    if (!c)
+        c = (int)p->k.port - (int)q->k.port;
+    if (!c)
+        c = (rp->app_rank > rq->app_rank) - (rp->app_rank < rq->app_rank);
+    return c;
+}
+
+/* An application name and its index, to rank the names. */
+typedef struct app_ref {
+    const char *name;           /* the name */
+    uint16_t idx;               /* its index in the run's table */
+} app_ref;
+
+static int
+app_cmp(const void *x, const void *y)
+{
+    return strcmp(((const app_ref *)x)->name, ((const app_ref *)y)->name);
+}
+
+/* Write a's maps (in key order) and the capture record in one batch, commit, empty the maps. */
+static int
+write_window(graphagg *a)
 {
     char why[512];
-    if (a->failed)
+    size_t nn = a->m.n_nodes, ne = a->m.n_edges, i = 0, j = 0;
+    agg_node **nv = malloc((nn ? nn : 1) * sizeof(*nv));
+    edge_ref *ev = malloc((ne ? ne : 1) * sizeof(*ev));
+    if (!nv || !ev) {
+        free(nv);
+        free(ev);
+        fail(a, "out of memory");
         return -1;
-    uint64_t t0 = mono_ns();
-    a->in_flush = 1;
-    if (a->cfg.preflush)
-        a->cfg.preflush(a->cfg.ctx, a);
-    a->in_flush = 0;
-    if (a->failed)
+    }
+    uint32_t rank[AGG_MAX_APPS];
+    app_ref ar[AGG_MAX_APPS];
+    for (unsigned k = 0; k < a->apps.n; k++) {
+        ar[k].name = a->apps.name[k];
+        ar[k].idx = (uint16_t)k;
+    }
+    qsort(ar, a->apps.n, sizeof(ar[0]), app_cmp);
+    for (unsigned k = 0; k < a->apps.n; k++)
+        rank[ar[k].idx] = k;
+    for (size_t b = 0; b < a->m.nb_n; b++)
+        for (agg_node *n = a->m.nb[b]; n; n = n->next)
+            nv[i++] = n;
+    for (size_t b = 0; b < a->m.eb_n; b++)
+        for (agg_edge *e = a->m.eb[b]; e; e = e->next) {
+            ev[j].e = e;
+            ev[j++].app_rank = rank[e->k.app];
+        }
+    qsort(nv, i, sizeof(*nv), node_cmp);
+    qsort(ev, j, sizeof(*ev), edge_cmp);
+    int rc = 0;
+    for (size_t k = 0; k < i && rc == 0; k++)
+        if (flush_node(a, nv[k]) < 0) {
+            fail(a, "cannot encode a node record");
+            rc = -1;
+        }
+    for (size_t k = 0; k < j && rc == 0; k++)
+        if (flush_edge(a, ev[k].e) < 0) {
+            fail(a, "cannot encode an edge record");
+            rc = -1;
+        }
+    free(nv);
+    free(ev);
+    if (rc < 0)
         return -1;
-    for (size_t i = 0; i < a->nb_n; i++)
-        for (agg_node *n = a->nb[i]; n; n = n->next)
-            if (flush_node(a, n) < 0) {
-                fail(a, "cannot encode a node record");
-                return -1;
-            }
-    for (size_t i = 0; i < a->eb_n; i++)
-        for (agg_edge *e = a->eb[i]; e; e = e->next)
-            if (flush_edge(a, e) < 0) {
-                fail(a, "cannot encode an edge record");
-                return -1;
-            }
     a->cap.end_ns = wall_ns();
     a->cap.flushes++;
     if (graph_batch_put_capture(a->batch, &a->cap) < 0) {
@@ -746,21 +1236,72 @@ graphagg_flush(graphagg *a)
     }
     if (bytes > a->st.batch_bytes_max)
         a->st.batch_bytes_max = bytes;
-    clear_deltas(a);
-    a->st.flushes++;
-    uint64_t t1 = mono_ns();
-    double secs = (double)(t1 - t0) / 1e9;
-    a->st.flush_secs += secs;
-    if (secs > a->st.flush_secs_max)
-        a->st.flush_secs_max = secs;
-    a->next_flush_ns = t1 + (uint64_t)(a->cfg.flush_interval_s * 1e9);
+    maps_clear(&a->m);
     return 0;
+}
+
+/* Wake every worker waiting for its shard to be taken (after a failure). */
+static void
+wake_shards(graphagg *a)
+{
+    for (int i = 0; i < a->n_shards; i++) {
+        pthread_mutex_lock(&a->shard[i]->mu);
+        pthread_cond_broadcast(&a->shard[i]->cv);
+        pthread_mutex_unlock(&a->shard[i]->mu);
+    }
+}
+
+int
+graphagg_flush(graphagg *a)
+{
+    if (is_failed(a))
+        return -1;
+    pthread_mutex_lock(&a->flush_mu);
+    uint64_t t0 = mono_ns();
+    for (int i = 0; i < a->n_shards; i++)
+        shard_take(a, a->shard[i]);
+    if (a->m.n_nodes > a->st.peak_nodes)
+        a->st.peak_nodes = a->m.n_nodes;
+    if (a->m.n_edges > a->st.peak_edges)
+        a->st.peak_edges = a->m.n_edges;
+    a->in_flush = 1;
+    if (a->cfg.preflush)
+        a->cfg.preflush(a->cfg.ctx, a);
+    a->in_flush = 0;
+    int rc = is_failed(a) ? -1 : write_window(a);
+    while (rc == 0 && a->spill) {
+        /* Edges whose days did not fit: a second batch of this flush. */
+        agg_edge *list = a->spill;
+        a->spill = NULL;
+        while (list) {
+            agg_edge *e = list;
+            list = e->next;
+            merge_edge(a, e);
+        }
+        rc = write_window(a);
+    }
+    if (rc == 0) {
+        a->st.flushes++;
+        uint64_t t1 = mono_ns();
+        double secs = (double)(t1 - t0) / 1e9;
+        a->st.flush_secs += secs;
+        if (secs > a->st.flush_secs_max)
+            a->st.flush_secs_max = secs;
+        __atomic_store_n(&a->next_flush_ns, t1 + (uint64_t)(a->cfg.flush_interval_s * 1e9),
+                         __ATOMIC_RELAXED);
+        if (a->cfg.postflush)
+            a->cfg.postflush(a->cfg.ctx, a);
+    }
+    pthread_mutex_unlock(&a->flush_mu);
+    if (rc < 0)
+        wake_shards(a);
+    return rc;
 }
 
 int
 graphagg_tick(graphagg *a)
 {
-    if (a->failed)
+    if (is_failed(a))
         return -1;
     if (a->cfg.flush_interval_s <= 0 || (++a->ticks & 15) != 0)
         return 0;
@@ -772,6 +1313,75 @@ graphagg_tick(graphagg *a)
 int
 graphagg_finish(graphagg *a, int state)
 {
+    bg_stop(a);
     a->cap.state = (uint8_t)state;
     return graphagg_flush(a);
+}
+
+/* ---- the background flusher ------------------------------------------------------ */
+
+static void
+bg_request(graphagg *a)
+{
+    pthread_mutex_lock(&a->bg_mu);
+    a->bg_req = 1;
+    pthread_cond_signal(&a->bg_cv);
+    pthread_mutex_unlock(&a->bg_mu);
+}
+
+static void *
+bg_main(void *arg)
+{
+    graphagg *a = arg;
+    pthread_mutex_lock(&a->bg_mu);
+    while (!a->bg_stop) {
+        int timed = a->cfg.flush_interval_s > 0;
+        if (!a->bg_req) {
+            if (timed) {
+                /* next_flush_ns is written by graphagg_flush under flush_mu;
+                   a stale read only moves this wake-up. */
+                uint64_t due = __atomic_load_n(&a->next_flush_ns, __ATOMIC_RELAXED);
+                struct timespec ts = { (time_t)(due / 1000000000ULL), (long)(due % 1000000000ULL) };
+                pthread_cond_timedwait(&a->bg_cv, &a->bg_mu, &ts);
+            } else {
+                pthread_cond_wait(&a->bg_cv, &a->bg_mu);
+            }
+        }
+        if (a->bg_stop)
+            break;
+        int forced = a->bg_req;
+        if (!forced && (!timed || mono_ns() < __atomic_load_n(&a->next_flush_ns, __ATOMIC_RELAXED)))
+            continue;
+        a->bg_req = 0;
+        pthread_mutex_unlock(&a->bg_mu);
+        if (forced) {
+            pthread_mutex_lock(&a->flush_mu);
+            a->st.flushes_forced++;
+            pthread_mutex_unlock(&a->flush_mu);
+        }
+        if (graphagg_flush(a) < 0) {
+            pthread_mutex_lock(&a->bg_mu);
+            break;                  /* failed: the workers see it and stop */
+        }
+        pthread_mutex_lock(&a->bg_mu);
+    }
+    pthread_mutex_unlock(&a->bg_mu);
+    return NULL;
+}
+
+int
+graphagg_start(graphagg *a, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&a->bg_mu);
+    int rc = 0;
+    if (!a->bg_running) {
+        if (pthread_create(&a->bg, NULL, bg_main, a) != 0) {
+            snprintf(err, errlen, "cannot start the database flusher thread");
+            rc = -1;
+        } else {
+            a->bg_running = 1;
+        }
+    }
+    pthread_mutex_unlock(&a->bg_mu);
+    return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * genflows.c - write a pcap of N distinct flows, one packet each, fast.
  *
- *   genflows N [-t] [-p PKTS] [-o FILE]
+ *   genflows N [-t] [-p PKTS] [-H HOSTS] [-s BYTES] [-P PORT] [-o FILE]
  *
  * Flow i (0 <= i < N, N <= 2^32) goes from 10.x.y.z (the 24 low bits of i)
  * port 1024 + (i >> 24) to 192.168.0.1 port 53 (UDP) or 80 (-t: TCP SYN),
@@ -11,6 +11,16 @@
  * timestamps 1 us apart from 2024-01-01, so no flow idles out within
  * 100 s of traffic.  Records are assembled in a 1 MiB buffer: 5 million
  * flows (380 MB) take a few seconds, mostly disk.
+ *
+ * For bench/span.sh:
+ *   -H HOSTS  the flows come from HOSTS clients only (flow i from client
+ *             i % HOSTS, 10.x.y.z as above, port 1024 + (i / HOSTS) %
+ *             64512): many short flows between fewer hosts, as on a SPAN
+ *             port (N must not exceed HOSTS * 64512);
+ *   -s BYTES  frames of BYTES bytes (60..1514) with a zero-filled payload;
+ *             with -t a flow's first packet is its SYN (60 bytes), the
+ *             next ones ACK+PSH segments with in-order sequence numbers;
+ *   -P PORT   the server port (default 53, or 80 with -t).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +29,7 @@
 #include <unistd.h>
 
 #define FRAME 60                            /* Ethernet minimum, no FCS */
-#define REC (16 + FRAME)                    /* pcap record header + frame */
+#define MAX_FRAME 1514                      /* Ethernet maximum, no FCS */
 
 static void
 put_le32(uint8_t *p, uint32_t v)
@@ -48,30 +58,71 @@ ip_sum(const uint8_t *h)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: genflows N [-t] [-p PKTS] [-o FILE]\n");
+    fprintf(stderr, "usage: genflows N [-t] [-p PKTS] [-H HOSTS] [-s BYTES] [-P PORT] [-o FILE]\n");
     exit(2);
+}
+
+/* A record template: pcap header, Ethernet, IPv4, UDP or TCP, payload zeros. */
+typedef struct tmpl {
+    uint8_t b[16 + MAX_FRAME];
+    size_t len;                             /* bytes of the record */
+} tmpl;
+
+static void
+tmpl_make(tmpl *t, int tcp, uint8_t tcp_flags, size_t frame, uint16_t port)
+{
+    memset(t, 0, sizeof(*t));
+    t->len = 16 + frame;
+    put_le32(t->b + 8, (uint32_t)frame);
+    put_le32(t->b + 12, (uint32_t)frame);
+    uint8_t *f = t->b + 16;
+    memcpy(f, "\x00\x11\x22\x33\x44\x55\x00\x66\x77\x88\x99\xaa\x08\x00", 14);
+    uint8_t *ip = f + 14;
+    size_t l4len = frame - 14 - 20;
+    ip[0] = 0x45;
+    /* Minimum frames carry padding, not payload. */
+    put_be16(ip + 2, (uint16_t)(frame == FRAME ? (tcp ? 40 : 28) : 20 + l4len));
+    ip[8] = 64;
+    ip[9] = tcp ? 6 : 17;
+    ip[12] = 10;
+    ip[16] = 192; ip[17] = 168; ip[18] = 0; ip[19] = 1;
+    uint8_t *l4 = ip + 20;
+    put_be16(l4 + 2, port);
+    if (tcp) {
+        l4[12] = 5 << 4;
+        l4[13] = tcp_flags;
+        put_be16(l4 + 14, 64240);
+    } else {
+        put_be16(l4 + 4, (uint16_t)(frame == FRAME ? 8 : l4len));
+    }
 }
 
 int
 main(int argc, char **argv)
 {
-    uint64_t n = 0, pkts = 1;
+    uint64_t n = 0, pkts = 1, hosts = 0;
+    unsigned long size = FRAME, port = 0;
     int tcp = 0, opt;
     const char *path = NULL;
 
-    while ((opt = getopt(argc, argv, "tp:o:")) != -1) {
+    while ((opt = getopt(argc, argv, "tp:o:H:s:P:")) != -1) {
         switch (opt) {
         case 't': tcp = 1; break;
         case 'p': pkts = strtoull(optarg, NULL, 10); break;
         case 'o': path = optarg; break;
+        case 'H': hosts = strtoull(optarg, NULL, 10); break;
+        case 's': size = strtoul(optarg, NULL, 10); break;
+        case 'P': port = strtoul(optarg, NULL, 10); break;
         default: usage();
         }
     }
-    if (optind != argc - 1 || pkts < 1)
+    if (optind != argc - 1 || pkts < 1 || size < FRAME || size > MAX_FRAME || port > 65535)
         usage();
     n = strtoull(argv[optind], NULL, 10);
-    if (n < 1 || n > UINT32_MAX)
+    if (n < 1 || n > UINT32_MAX || (hosts && (hosts > (1u << 24) || n > hosts * 64512)))
         usage();
+    if (!port)
+        port = tcp ? 80 : 53;
     FILE *out = path ? fopen(path, "wb") : stdout;
     if (!out) {
         perror(path);
@@ -86,58 +137,50 @@ main(int argc, char **argv)
     put_le32(hdr + 20, 1);                  /* Ethernet */
     fwrite(hdr, 1, sizeof hdr, out);
 
-    /* One template record; per packet only addresses, ports, time change. */
-    uint8_t t[REC];
-    memset(t, 0, sizeof t);
-    put_le32(t + 8, FRAME);
-    put_le32(t + 12, FRAME);
-    uint8_t *f = t + 16;
-    memcpy(f, "\x00\x11\x22\x33\x44\x55\x00\x66\x77\x88\x99\xaa\x08\x00", 14);
-    uint8_t *ip = f + 14;
-    ip[0] = 0x45;
-    put_be16(ip + 2, tcp ? 40 : 28);
-    ip[8] = 64;
-    ip[9] = tcp ? 6 : 17;
-    ip[12] = 10;
-    ip[16] = 192; ip[17] = 168; ip[18] = 0; ip[19] = 1;
-    uint8_t *l4 = ip + 20;
-    if (tcp) {
-        put_be16(l4 + 2, 80);
-        l4[12] = 5 << 4;
-        l4[13] = 0x02;                      /* SYN */
-        put_be16(l4 + 14, 64240);
-    } else {
-        put_be16(l4 + 2, 53);
-        put_be16(l4 + 4, 8);
-    }
+    /* Templates: the first packet of a flow, and the next ones (bigger with
+       -s; TCP ACK+PSH after the SYN).  Per packet only addresses, ports,
+       IP id, sequence number and time change. */
+    static tmpl first, next;
+    tmpl_make(&first, tcp, 0x02, tcp ? FRAME : size, (uint16_t)port);
+    tmpl_make(&next, tcp, tcp ? 0x18 : 0, size, (uint16_t)port);
+    size_t seg = size - 14 - 20 - (tcp ? 20 : 8);  /* payload bytes of a "next" TCP segment */
 
     static uint8_t buf[1 << 20];
     size_t used = 0;
     uint64_t sec = 1704067200, usec = 0;    /* 2024-01-01T00:00:00Z */
     for (uint64_t p = 0; p < pkts; p++)
         for (uint64_t i = 0; i < n; i++) {
-            put_le32(t, (uint32_t)sec);
-            put_le32(t + 4, (uint32_t)usec);
+            tmpl *t = p == 0 ? &first : &next;
+            uint8_t *ip = t->b + 16 + 14, *l4 = ip + 20;
+            uint64_t client = hosts ? i % hosts : i;
+            uint64_t sport = hosts ? 1024 + (i / hosts) % 64512 : 1024 + (i >> 24);
+            put_le32(t->b, (uint32_t)sec);
+            put_le32(t->b + 4, (uint32_t)usec);
             if (++usec == 1000000) {
                 usec = 0;
                 sec++;
             }
-            ip[13] = (uint8_t)(i >> 16);
-            ip[14] = (uint8_t)(i >> 8);
-            ip[15] = (uint8_t)i;
+            ip[13] = (uint8_t)(client >> 16);
+            ip[14] = (uint8_t)(client >> 8);
+            ip[15] = (uint8_t)client;
             put_be16(ip + 4, (uint16_t)p);
             ip[10] = ip[11] = 0;
             put_be16(ip + 10, ip_sum(ip));
-            put_be16(l4, (uint16_t)(1024 + (i >> 24)));
-            if (used + REC > sizeof buf) {
+            put_be16(l4, (uint16_t)sport);
+            if (tcp && p > 0) {
+                uint32_t seq = (uint32_t)(1 + (p - 1) * seg);
+                l4[4] = (uint8_t)(seq >> 24); l4[5] = (uint8_t)(seq >> 16);
+                l4[6] = (uint8_t)(seq >> 8); l4[7] = (uint8_t)seq;
+            }
+            if (used + t->len > sizeof buf) {
                 if (fwrite(buf, 1, used, out) != used) {
                     perror("write");
                     return 1;
                 }
                 used = 0;
             }
-            memcpy(buf + used, t, REC);
-            used += REC;
+            memcpy(buf + used, t->b, t->len);
+            used += t->len;
         }
     if (fwrite(buf, 1, used, out) != used || fclose(out) != 0) {
         perror("write");

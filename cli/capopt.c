@@ -29,6 +29,26 @@ cli_install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+volatile sig_atomic_t cli_hup;
+
+static void
+on_hup(int sig)
+{
+    (void)sig;
+    cli_hup = 1;
+}
+
+void
+cli_install_hup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;   /* a read from a pipe goes on */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 void
 cli_err(const char *fmt, ...)
 {

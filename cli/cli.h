@@ -36,6 +36,9 @@ extern const cli_cmd cmd_export;
 /* Set by SIGINT/SIGTERM; commands stop reading when it is non-zero. */
 extern volatile sig_atomic_t cli_stop;
 void cli_install_signals(void);
+/* Set by SIGHUP once cli_install_hup() ran (capture: re-read the labels). */
+extern volatile sig_atomic_t cli_hup;
+void cli_install_hup(void);
 
 /* Print "segscope: msg" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

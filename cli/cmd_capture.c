@@ -1,15 +1,28 @@
 /*
  * cmd_capture.c - "segscope capture": read traffic into the workload graph.
  *
- * The engine's hooks run, per packet: DPI (dpi_packet), identities
- * (ident_packet), the first-packet MAC of each flow direction
- * (graphagg_packet) and the flush timer; per ended flow: the end of DPI
- * (dpi_flow_end), the fold of the flow into the graph deltas with its
- * application name, then dpi_release.  At each flush the identity table is
- * handed over (graphagg_ident) and every node written gets its labels and
- * GeoIP data (annotate).
+ * The engine's hooks run, per packet on the worker that holds its flow:
+ * DPI (dpi_packet), identities (ident_packet, only for the packets
+ * ident_wants), the first-packet MAC of each flow direction
+ * (graphagg_shard_packet); per ended flow: the end of DPI (dpi_flow_end),
+ * the fold of the flow into the worker's graph shard with its application
+ * name, then dpi_release.  Each worker (--threads) has its own DPI module,
+ * identity table and graph shard, so the per-packet path takes no lock
+ * shared between workers: the identity table's mutex is the worker's own
+ * and is contended only by the flusher, the shard's is taken per flow.
+ * DHCP is the exception: a REQUEST and its ACK travel between different
+ * addresses, so they may reach different workers, in any order; DHCP
+ * packets are therefore read on the engine's reading thread (the frame
+ * hook), in input order, into one more identity table.
+ *
+ * The graph is written by graphagg's background flusher, every
+ * --flush-interval seconds and at the end: it takes every shard's deltas,
+ * then (cap_preflush) re-reads the labels file if SIGHUP asked, hands
+ * over the identities of every table, and gives each node written its
+ * labels and GeoIP data (cap_annotate).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,29 +39,76 @@
 #define CAPTURE_MAX_GEOIP 16    /* --geoip files */
 #define CAPTURE_MAX_INTERNAL 1024 /* --internal ranges */
 
+/* An identity table shared by one producer thread and the flusher. */
+typedef struct cap_ident {
+    ident *id;                  /* the table */
+    pthread_mutex_t mu;         /* taken by the producer per identity packet, by the flusher per flush */
+    uint64_t last_ns;           /* latest packet time given to the table (under mu) */
+    uint64_t mark;              /* flusher: records last seen before this were handed over */
+    uint64_t locked;            /* packets given to the table (under mu) */
+} cap_ident;
+
+struct capture_ctx;
+
+/* One worker's state (the engine's hook context of worker i). */
+typedef struct cap_worker {
+    struct capture_ctx *c;      /* the capture */
+    dpi *dpi;                   /* application detection */
+    cap_ident id;               /* identities from this worker's packets */
+    graphagg_shard *shard;      /* this worker's graph deltas */
+} cap_worker;
+
 /* Everything the hooks and callbacks need. */
 typedef struct capture_ctx {
     eng *e;                     /* the capture engine */
-    dpi *dpi;                   /* application detection */
-    ident *id;                  /* identities of addresses */
+    cap_worker w[ENG_MAX_THREADS]; /* workers */
+    int nw;                     /* w[] used */
+    cap_ident dhcp;             /* DHCP identities, from the reading thread */
     labels *labels;             /* --labels, or NULL */
+    const char *labels_path;    /* --labels */
+    uint64_t label_reloads;     /* labels files re-read on SIGHUP */
     geo *geo;                   /* GeoIP databases (maybe none) */
     netclass *nc;               /* internal address space */
     graphagg *agg;              /* the graph being written */
     int verbose;                /* -v: a line per flush */
-    uint64_t ident_mark;        /* packet time of the last flush: older identities were handed */
+    uint64_t handing_mark;      /* during a hand-over: the table's mark */
 } capture_ctx;
+
+static int
+is_dhcp(const pkt_meta *m)
+{
+    return m->proto == 17 && m->has_ports && (m->sport == 67 || m->sport == 68) &&
+           (m->dport == 67 || m->dport == 68);
+}
+
+/* Reading thread: DHCP into the one table that sees it in input order. */
+static void
+cap_frame(void *ctx, const pkt_meta *m, uint64_t ts_ns)
+{
+    capture_ctx *c = ctx;
+    if (!is_dhcp(m))
+        return;
+    pthread_mutex_lock(&c->dhcp.mu);
+    ident_packet(c->dhcp.id, NULL, 0, m, ts_ns);
+    c->dhcp.last_ns = ts_ns;
+    c->dhcp.locked++;
+    pthread_mutex_unlock(&c->dhcp.mu);
+}
 
 static void
 cap_packet(void *ctx, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len)
 {
-    capture_ctx *c = ctx;
+    cap_worker *w = ctx;
     (void)wire_len;
-    dpi_packet(c->dpi, f, from_client, m, ts_ns);
-    ident_packet(c->id, f, from_client, m, ts_ns);
-    graphagg_packet(c->agg, f, from_client, m, ts_ns);
-    if (graphagg_tick(c->agg) < 0)
-        cli_stop = 1;
+    dpi_packet(w->dpi, f, from_client, m, ts_ns);
+    if (ident_wants(w->id.id, m) && !is_dhcp(m)) {
+        pthread_mutex_lock(&w->id.mu);
+        ident_packet(w->id.id, f, from_client, m, ts_ns);
+        w->id.last_ns = ts_ns;
+        w->id.locked++;
+        pthread_mutex_unlock(&w->id.mu);
+    }
+    graphagg_shard_packet(w->shard, f, from_client, m, ts_ns);
 }
 
 /*
@@ -57,24 +117,24 @@ cap_packet(void *ctx, flow *f, int from_client, const pkt_meta *m, uint64_t ts_n
  * "NetBIOS.SMBv23" is SMBv23, like the flows nDPI names "SMBv23" alone.
  */
 static const char *
-flow_app(capture_ctx *c, const dpi_info *i)
+flow_app(dpi *d, const dpi_info *i)
 {
     if (!i)
         return "Unknown";
     uint16_t id = i->master_id ? i->master_id : i->app_id;
     if (!id)
         return "Unknown";
-    const char *name = dpi_proto_name(c->dpi, id);
+    const char *name = dpi_proto_name(d, id);
     if (i->master_id && i->app_id && strcmp(name, "NetBIOS") == 0)
-        name = dpi_proto_name(c->dpi, i->app_id);
+        name = dpi_proto_name(d, i->app_id);
     return name;
 }
 
 static void
 cap_flow_end(void *ctx, flow *f)
 {
-    capture_ctx *c = ctx;
-    dpi_flow_end(c->dpi, f);
+    cap_worker *w = ctx;
+    dpi_flow_end(w->dpi, f);
     const dpi_info *i = dpi_get(f);
     const char *name = NULL;
     if (i) {
@@ -84,10 +144,29 @@ cap_flow_end(void *ctx, flow *f)
         if (!name)
             name = dpi_str(i, DPI_S_DNS_QUERY);
     }
-    graphagg_flow(c->agg, f, flow_app(c, i), i && i->has_icmp ? i->icmp_type : -1, name);
+    graphagg_shard_flow(w->shard, f, flow_app(w->dpi, i), i && i->has_icmp ? i->icmp_type : -1, name);
     dpi_release(f);
-    if (graphagg_tick(c->agg) < 0)
+    if (graphagg_failed(w->c->agg))
         cli_stop = 1;
+}
+
+/* Progress line (reading thread): what the database got so far. */
+static void
+cap_status(void *ctx, char *buf, size_t len)
+{
+    capture_ctx *c = ctx;
+    const graphagg_stats *s = graphagg_get_stats(c->agg);   /* display only: racy */
+    snprintf(buf, len, "db flushes %llu, writes %llu",
+             (unsigned long long)s->flushes,
+             (unsigned long long)(s->nodes_written + s->edges_written));
+}
+
+static void *
+cap_worker_ctx(void *ctx, int i, int n)
+{
+    capture_ctx *c = ctx;
+    (void)n;
+    return &c->w[i];
 }
 
 /* The protocol an identity kind was learnt from. */
@@ -113,7 +192,9 @@ ident_source(int kind)
  * Identities go to the graph at each flush: those learnt or seen again
  * since the last flush, and every one of an address whose traffic this
  * flush writes (an address named before its first flow ended gets its
- * names then).  An identity never creates a node by itself.
+ * names then).  An identity never creates a node by itself.  An address
+ * known to several tables gets each table's records: the graph merges
+ * equal identities, widening their times.
  */
 static void
 hand_ident(const ident_addr *ia, void *ctx)
@@ -124,17 +205,54 @@ hand_ident(const ident_addr *ia, void *ctx)
     int all = graphagg_has_node(c->agg, &a);
     for (uint32_t i = 0; i < ia->n_rec; i++) {
         const ident_rec *r = &ia->rec[i];
-        if (all || r->last_ns >= c->ident_mark)
+        if (all || r->last_ns >= c->handing_mark)
             graphagg_ident(c->agg, &a, ident_kind_name(r->kind), r->value, ident_source(r->kind),
                            r->first_ns, r->last_ns, 0);
     }
 }
 
-/* Before each flush: the capture's counters and every identity known so far. */
+/* Hand table t over (flusher thread), holding its mutex: its producer waits meanwhile. */
+static void
+hand_table(capture_ctx *c, cap_ident *t)
+{
+    pthread_mutex_lock(&t->mu);
+    c->handing_mark = t->mark;
+    ident_foreach_addr(t->id, hand_ident, c);
+    t->mark = t->last_ns;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* SIGHUP: re-read the labels file; on error keep the labels in use. */
+static void
+reload_labels(capture_ctx *c)
+{
+    char err[1024];
+    cli_hup = 0;
+    if (!c->labels_path) {
+        cli_err("SIGHUP: no --labels file to re-read");
+        return;
+    }
+    labels *l = labels_load(c->labels_path, err, sizeof(err));
+    if (!l) {
+        cli_err("%s (SIGHUP: keeping the labels read before)", err);
+        return;
+    }
+    labels_free(c->labels);
+    c->labels = l;
+    c->label_reloads++;
+    if (c->verbose)
+        fprintf(stderr, "segscope: SIGHUP: re-read %s\n", c->labels_path);
+}
+
+/* Before each flush (flusher thread): labels, the capture's counters, every identity. */
 static void
 cap_preflush(void *ctx, graphagg *a)
 {
     capture_ctx *c = ctx;
+    if (cli_hup)
+        reload_labels(c);
+    /* The engine's counters as they stand (read while the reading thread
+       updates them: exact at the last flush, which runs after eng_run). */
     const eng_stats *st = eng_get_stats(c->e);
     graph_capture *cap = graphagg_capture(a);
     cap->frames = st->frames;
@@ -142,8 +260,22 @@ cap_preflush(void *ctx, graphagg *a)
     cap->decoded = st->decoded;
     cap->first_ns = st->first_ns;
     cap->last_ns = st->last_ns;
-    ident_foreach_addr(c->id, hand_ident, c);
-    c->ident_mark = st->last_ns;
+    for (int i = 0; i < c->nw; i++)
+        hand_table(c, &c->w[i].id);
+    hand_table(c, &c->dhcp);
+}
+
+/* After each flush (flusher thread): -v. */
+static void
+cap_postflush(void *ctx, graphagg *a)
+{
+    capture_ctx *c = ctx;
+    const graphagg_stats *s = graphagg_get_stats(a);
+    if (!c->verbose)
+        return;
+    fprintf(stderr, "segscope: flush %llu: %llu flows so far, %llu nodes and %llu edges written\n",
+            (unsigned long long)s->flushes, (unsigned long long)s->flows,
+            (unsigned long long)s->nodes_written, (unsigned long long)s->edges_written);
 }
 
 /* 1 if an identity kind names the host (label rules "name:GLOB" match these). */
@@ -233,9 +365,19 @@ static void
 print_stats(const capture_ctx *c, FILE *out)
 {
     const graphagg_stats *s = graphagg_get_stats(c->agg);
-    const dpi_stats *ds = dpi_get_stats(c->dpi);
+    uint64_t done = 0, kept = 0, locked = c->dhcp.locked;
     eng_print_stats(c->e, out);
-    dpi_print_stats(c->dpi, out);
+    for (int i = 0; i < c->nw; i++) {
+        const dpi_stats *ds = dpi_get_stats(c->w[i].dpi);
+        if (c->nw > 1)
+            fprintf(out, "dpi_worker %d\n", i);
+        dpi_print_stats(c->w[i].dpi, out);
+        done += ds->detected + ds->given_up;
+        kept += ds->kept_bytes;
+        locked += c->w[i].id.locked;
+    }
+    fprintf(out, "ident_packets %llu\n", (unsigned long long)locked);
+    fprintf(out, "labels_reloaded %llu\n", (unsigned long long)c->label_reloads);
     fprintf(out, "graph_flows_folded %llu\n", (unsigned long long)s->flows);
     fprintf(out, "graph_flushes %llu\n", (unsigned long long)s->flushes);
     fprintf(out, "graph_flushes_forced %llu\n", (unsigned long long)s->flushes_forced);
@@ -254,9 +396,8 @@ print_stats(const capture_ctx *c, FILE *out)
     fprintf(out, "graph_flush_seconds %.3f\n", s->flush_secs);
     fprintf(out, "graph_flush_seconds_max %.3f\n", s->flush_secs_max);
     /* What one tracked flow costs once its detection is over. */
-    uint64_t done = ds->detected + ds->given_up;
     fprintf(out, "flow_bytes_after_detection %llu\n",
-            (unsigned long long)(flowtab_record_size() + (done ? ds->kept_bytes / done : dpi_info_size())));
+            (unsigned long long)(flowtab_record_size() + (done ? kept / done : dpi_info_size())));
 }
 
 static const char capture_usage[] =
@@ -269,7 +410,8 @@ static const char capture_usage[] =
     "\n"
     "Graph:\n"
     "      --db DIR             the graph database (a directory)\n"
-    "      --labels FILE        label hosts from FILE (format in segscope(1))\n"
+    "      --labels FILE        label hosts from FILE (format in segscope(1)); SIGHUP\n"
+    "                           re-reads it, for the hosts written from the next flush on\n"
     "      --geoip DB           a MaxMind database (country, city or ASN); repeat for\n"
     "                           several (default: *.mmdb in /usr/share/GeoIP, /var/lib/GeoIP)\n"
     "      --internal CIDR      also treat CIDR as internal address space; repeat\n"
@@ -369,38 +511,19 @@ parse(int argc, char **argv, eng_cfg *cfg, capture_opts *o)
     return 0;
 }
 
-static void
-verbose_flush(const capture_ctx *c, uint64_t *seen)
+static int
+cap_ident_init(cap_ident *t, const ident_cfg *ic)
 {
-    const graphagg_stats *s = graphagg_get_stats(c->agg);
-    if (!c->verbose || s->flushes == *seen)
-        return;
-    *seen = s->flushes;
-    fprintf(stderr, "segscope: flush %llu: %llu flows so far, %llu nodes and %llu edges written\n",
-            (unsigned long long)s->flushes, (unsigned long long)s->flows,
-            (unsigned long long)s->nodes_written, (unsigned long long)s->edges_written);
-}
-
-/* The packet hook with a report per flush (-v). */
-typedef struct verbose_ctx {
-    capture_ctx *c;             /* the real context */
-    uint64_t seen;              /* flushes reported */
-} verbose_ctx;
-
-static void
-vcap_packet(void *ctx, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len)
-{
-    verbose_ctx *v = ctx;
-    cap_packet(v->c, f, from_client, m, ts_ns, wire_len);
-    verbose_flush(v->c, &v->seen);
+    pthread_mutex_init(&t->mu, NULL);
+    t->id = ident_create(ic);
+    return t->id ? 0 : -1;
 }
 
 static void
-vcap_flow_end(void *ctx, flow *f)
+cap_ident_free(cap_ident *t)
 {
-    verbose_ctx *v = ctx;
-    cap_flow_end(v->c, f);
-    verbose_flush(v->c, &v->seen);
+    ident_free(t->id);
+    pthread_mutex_destroy(&t->mu);
 }
 
 static int
@@ -417,18 +540,24 @@ capture_exec(int argc, char **argv)
     if ((rc = parse(argc, argv, &cfg, &o)) != 0)
         return rc < 0 ? 0 : rc;
 
-    capture_ctx c;
-    verbose_ctx vc = { &c, 0 };
+    static capture_ctx c;       /* large (a slot per possible worker) */
     graph *g = NULL;
     memset(&c, 0, sizeof(c));
     c.verbose = o.verbose;
+    c.labels_path = o.labels;
+    c.nw = cfg.threads < 1 ? 1 : cfg.threads > ENG_MAX_THREADS ? ENG_MAX_THREADS : cfg.threads;
     rc = EXIT_RUNTIME;
 
     /* Everything that can be refused is checked before the database is touched. */
     ident_cfg ic;
     ident_cfg_default(&ic);
     ic.track_macs = 0;          /* graphagg records MACs once per flow direction */
-    if (!(c.nc = netclass_create()) || !(c.id = ident_create(&ic))) {
+    int oom = !(c.nc = netclass_create()) || cap_ident_init(&c.dhcp, &ic) < 0;
+    for (int i = 0; i < c.nw && !oom; i++) {
+        c.w[i].c = &c;
+        oom = cap_ident_init(&c.w[i].id, &ic) < 0;
+    }
+    if (oom) {
         cli_err("out of memory");
         goto out;
     }
@@ -451,16 +580,14 @@ capture_exec(int argc, char **argv)
     dpi_cfg dc;
     dpi_cfg_default(&dc);
     dc.ndpi_dir = o.ndpi_dir;
-    if (!(c.dpi = dpi_create(&dc, err, sizeof(err)))) {
-        cli_err("%s", err);
-        goto out;
-    }
-    eng_hooks hooks = { .packet = cap_packet, .flow_end = cap_flow_end, .ctx = &c };
-    if (o.verbose) {
-        hooks.packet = vcap_packet;
-        hooks.flow_end = vcap_flow_end;
-        hooks.ctx = &vc;
-    }
+    for (int i = 0; i < c.nw; i++)
+        if (!(c.w[i].dpi = dpi_create(&dc, err, sizeof(err)))) {
+            cli_err("%s", err);
+            rc = o.ndpi_dir ? EXIT_INPUT : EXIT_RUNTIME;
+            goto out;
+        }
+    eng_hooks hooks = { .packet = cap_packet, .flow_end = cap_flow_end, .ctx = &c,
+                        .worker_ctx = cap_worker_ctx, .status = cap_status, .frame = cap_frame };
     if (!(c.e = eng_create(&cfg, &hooks, &code, err, sizeof(err)))) {
         cli_err("%s", err);
         rc = code;
@@ -484,13 +611,24 @@ capture_exec(int argc, char **argv)
     ac.nc = c.nc;
     ac.preflush = cap_preflush;
     ac.annotate = cap_annotate;
+    ac.postflush = cap_postflush;
     ac.ctx = &c;
     if (!(c.agg = graphagg_create(g, &ac, &cap, err, sizeof(err)))) {
         cli_err("%s", err);
         goto out;
     }
+    for (int i = 0; i < eng_threads(c.e); i++)
+        if (!(c.w[i].shard = graphagg_shard_create(c.agg, eng_threads(c.e)))) {
+            cli_err("out of memory");
+            goto out;
+        }
+    if (graphagg_start(c.agg, err, sizeof(err)) < 0) {
+        cli_err("%s", err);
+        goto out;
+    }
 
     cli_install_signals();
+    cli_install_hup();
     rc = eng_run(c.e, &cli_stop, err, sizeof(err));
     if (rc)
         cli_err("%s", err);
@@ -503,7 +641,6 @@ capture_exec(int argc, char **argv)
         cli_err("%s", graphagg_error(c.agg));
         rc = EXIT_RUNTIME;
     }
-    verbose_flush(&c, &vc.seen);
     if (o.stats)
         print_stats(&c, stderr);
     if (!o.quiet) {
@@ -521,10 +658,13 @@ out:
     graphagg_free(c.agg);
     graph_close(g);
     eng_free(c.e);
-    dpi_free(c.dpi);
+    for (int i = 0; i < c.nw; i++) {
+        dpi_free(c.w[i].dpi);
+        cap_ident_free(&c.w[i].id);
+    }
+    cap_ident_free(&c.dhcp);
     geo_free(c.geo);
     labels_free(c.labels);
-    ident_free(c.id);
     netclass_free(c.nc);
     return rc;
 }

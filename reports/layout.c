@@ -3,9 +3,14 @@
  *
  * Graphviz keeps its error state in the library (agseterr/aglasterr);
  * this file only sets the level and reads the last message, and frees
- * everything it made before returning.  A context is made per call: a
- * report draws one map, and gvContext() only reads the plugin
- * configuration.
+ * every graph and rendering it made before returning.
+ *
+ * The one exception to "no mutable globals outside main": the Graphviz
+ * context is made once per process and kept.  Graphviz 2.42's pango text
+ * plugin caches the last font name it measured across contexts, and reads
+ * it again after gvFreeContext() has freed it (a use after free on the
+ * second context of a process, found by ASan).  Not thread-safe: maps are
+ * drawn from one thread.
  *
  * Determinism: cgraph names objects by IDs, and its default ID scheme
  * uses the address of the interned name, so subgraphs (the clusters) are
@@ -171,8 +176,10 @@ layout_svg(const char *dot, size_t dotlen, const char *engine, size_t *len, char
     unsigned int blen = 0;
     Agraph_t *g = NULL;
     int laid = 0;
+    static GVC_t *gvc;                      /* see the top of the file */
     agseterr(AGMAX);                        /* no warnings on stderr */
-    GVC_t *gvc = gvContext();
+    if (!gvc)
+        gvc = gvContext();
     char *copy = malloc(dotlen + 1);
     if (!gvc || !copy) {
         snprintf(err, errlen, "Graphviz: out of memory");
@@ -213,8 +220,6 @@ out:
             gvFreeLayout(gvc, g);
         agclose(g);
     }
-    if (gvc)
-        gvFreeContext(gvc);
     free(copy);
     return svg;
 }
