@@ -43,52 +43,15 @@ edges_one(void *ctx, const graph_edge *e)
 static int
 edges_exec(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        GQ_LONG,
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     gq_filter f;
-    const char *db = NULL, *out_path = NULL;
-    int fmt = GRAPHFMT_TEXT, opt, r, rc = EXIT_RUNTIME;
+    gq_args args;
+    int r, rc = EXIT_RUNTIME;
     char err[1024];
 
-    gq_filter_init(&f);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        if ((r = gq_option(&f, opt, optarg)) != 0) {
-            if (r < 0) {
-                gq_filter_free(&f);
-                return r == -2 ? EXIT_INPUT : EXIT_USAGE;
-            }
-            continue;
-        }
-        switch (opt) {
-        case GQ_OPT_DB: db = optarg; break;
-        case GQ_OPT_FORMAT:
-            if ((fmt = graphfmt_parse(optarg)) < 0) {
-                cli_err("--format: '%s' is not text, csv or json", optarg);
-                gq_filter_free(&f);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'o': out_path = optarg; break;
-        case 'h': fputs(edges_usage, stdout); gq_filter_free(&f); return 0;
-        default:
-            fputs(edges_usage, stderr);
-            gq_filter_free(&f);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc || !db) {
-        if (optind < argc)
-            cli_err("unexpected argument '%s'", argv[optind]);
-        else
-            cli_err("edges: --db DIR is required");
-        gq_filter_free(&f);
-        return EXIT_USAGE;
-    }
+    if ((r = gq_parse_args(argc, argv, "edges", edges_usage, &f, &args)) >= 0)
+        return r;
+    const char *db = args.db, *out_path = args.out_path;
+    int fmt = args.fmt;
     int code;
     graph *g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
     if (!g) {

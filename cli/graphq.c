@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/graphq.h"
+#include "reports/graphfmt.h"
 
 /* ---- address set ----------------------------------------------------------- */
 
@@ -371,5 +372,56 @@ gq_prepare(gq_filter *f, graph *g, int want_labelled, int want_ends, char *err, 
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+int
+gq_parse_args(int argc, char **argv, const char *cmd, const char *usage, gq_filter *f,
+              gq_args *a)
+{
+    static const struct option longopts[] = {
+        GQ_LONG,
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, r;
+    a->db = a->out_path = NULL;
+    a->fmt = GRAPHFMT_TEXT;
+    gq_filter_init(f);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        if ((r = gq_option(f, opt, optarg)) != 0) {
+            if (r < 0) {
+                gq_filter_free(f);
+                return r == -2 ? EXIT_INPUT : EXIT_USAGE;
+            }
+            continue;
+        }
+        switch (opt) {
+        case GQ_OPT_DB: a->db = optarg; break;
+        case GQ_OPT_FORMAT:
+            if ((a->fmt = graphfmt_parse(optarg)) < 0) {
+                cli_err("--format: '%s' is not text, csv or json", optarg);
+                gq_filter_free(f);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'o': a->out_path = optarg; break;
+        case 'h': fputs(usage, stdout); gq_filter_free(f); return 0;
+        default:
+            fputs(usage, stderr);
+            gq_filter_free(f);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc || !a->db) {
+        if (optind < argc)
+            cli_err("unexpected argument '%s'", argv[optind]);
+        else
+            cli_err("%s: --db DIR is required", cmd);
+        gq_filter_free(f);
+        return EXIT_USAGE;
+    }
     return -1;
 }

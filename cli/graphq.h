@@ -83,6 +83,22 @@ void gq_filter_free(gq_filter *f);
  * labels file that cannot be loaded (reported; exit EXIT_INPUT).
  */
 int gq_option(gq_filter *f, int opt, const char *arg);
+
+/* What gq_parse_args() read besides the filter. */
+typedef struct gq_args {
+    const char *db;             /* --db DIR (required) */
+    const char *out_path;       /* -o FILE, or NULL for standard output */
+    int fmt;                    /* --format, a graphfmt_kind (default text) */
+} gq_args;
+
+/*
+ * Parse the command line of a query command (hosts, edges): the filter
+ * options into f (initialised here), --db, --format, -o, --help.
+ * Returns -1 when the command should go on, or the exit code to return
+ * (0 after --help); f is freed whenever the return is not -1.
+ */
+int gq_parse_args(int argc, char **argv, const char *cmd, const char *usage, gq_filter *f,
+                  gq_args *a);
 /* 1 if there are edge filters (proto, port, app). */
 int gq_has_edge_filter(const gq_filter *f);
 
