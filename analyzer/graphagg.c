@@ -43,7 +43,7 @@
 #define AGG_MAX_APPS 1024       /* distinct application names per run (and per shard) */
 #define AGG_MAX_IDENTS 64       /* identities held per node delta (a record keeps GRAPH_MAX_IDENTS) */
 #define AGG_MAX_SHARDS 64       /* shards per aggregator */
-#define AGG_MIN_SHARD_CAP 1024  /* smallest cap of a shard's map */
+#define AGG_MIN_SHARD_CAP 16    /* smallest cap of a shard's map */
 
 /* An identity handed over for a node, until the flush. */
 typedef struct agg_ident {
@@ -171,24 +171,29 @@ wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* A hash of n key bytes, eight at a time (keys are zeroed before they are filled). */
+/* A hash of n key bytes, eight at a time (keys are zeroed before they are
+   filled), finished with MurmurHash3's fmix64 so that the low bits, which
+   pick the bucket, depend on every byte. */
 static uint32_t
 hash_bytes(const void *p, size_t n)
 {
     const uint8_t *b = p;
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, v;
     while (n >= 8) {
-        uint64_t v;
         memcpy(&v, b, 8);
         h = (h ^ v) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
+        h ^= h >> 33;
         b += 8;
         n -= 8;
     }
-    uint64_t v = 0;
+    v = 0;
     memcpy(&v, b, n);
-    h = (h ^ v) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
+    h ^= v;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return (uint32_t)h;
 }
 
@@ -711,11 +716,14 @@ node_fold(graphagg *a, agg_maps *m, const graph_addr *addr, int server, const fl
     if (!n)
         return;
     graph_counts *c = server ? &n->as_server : &n->as_client;
+    const flow_dir *d = &f->d[server ? 1 : 0];
     n->create = 1;
     c->flows++;
     c->pkts += f->d[0].pkts + f->d[1].pkts;
     c->bytes += f->d[0].bytes + f->d[1].bytes;
     widen(&n->first_ns, &n->last_ns, f->first_ns, f->last_ns);
+    if (d->has_mac)     /* the source MAC of the first packet it sent */
+        node_add_mac(n, d->mac, d->first_ns, d->first_ns);
 }
 
 /* A flow about to be folded: its edge key (but the app) and its days. */
@@ -913,21 +921,6 @@ shard_make_room(graphagg_shard *s)
     bg_request(a);
     while (s->taken == t && !is_failed(a))
         pthread_cond_wait(&s->cv, &s->mu);
-}
-
-void
-graphagg_shard_packet(graphagg_shard *s, const flow *f, int from_client, const pkt_meta *m,
-                      uint64_t ts_ns)
-{
-    graphagg *a = s->a;
-    if (!packet_wanted(f, from_client, m) || is_failed(a))
-        return;
-    pthread_mutex_lock(&s->mu);
-    if (s->m.n_nodes >= s->max_nodes)
-        shard_make_room(s);
-    if (!is_failed(a))
-        fold_packet(a, &s->m, m, ts_ns);
-    pthread_mutex_unlock(&s->mu);
 }
 
 void
@@ -1333,6 +1326,7 @@ static void *
 bg_main(void *arg)
 {
     graphagg *a = arg;
+    pthread_setname_np(pthread_self(), "segscope-flush");   /* for top -H, perf */
     pthread_mutex_lock(&a->bg_mu);
     while (!a->bg_stop) {
         int timed = a->cfg.flush_interval_s > 0;

@@ -21,8 +21,7 @@
  * Threads.  The functions above are for one thread.  A multi-threaded
  * capture gives each worker a shard (graphagg_shard_create): the worker
  * folds into its shard's own delta maps, taking the shard's mutex once
- * per ended flow and once per flow direction's first packet, never per
- * packet.  A background flusher (graphagg_start) flushes every
+ * per ended flow, never per packet.  A background flusher (graphagg_start) flushes every
  * flush_interval seconds: it takes each shard's maps in turn (swapping in
  * empty ones under that shard's mutex, a pointer swap), merges them into
  * its own and writes them as above, while the workers go on.  A shard at
@@ -95,11 +94,17 @@ void graphagg_free(graphagg *a);
 /* The run's capture record, to update before a flush (inputs, frames...). */
 graph_capture *graphagg_capture(graphagg *a);
 
-/* One accounted packet (engine packet hook): records the source MAC of each flow direction. */
+/*
+ * One accounted packet (engine packet hook): records the source MAC of the
+ * first packet of each flow direction at once.  Optional: graphagg_flow
+ * records the same MACs from the flow record (flow_dir.mac); this only
+ * makes a node exist before its first flow ends.
+ */
 void graphagg_packet(graphagg *a, const flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns);
 
 /*
- * Fold an ended flow.  app: application protocol name ("TLS"; NULL or ""
+ * Fold an ended flow: its edge, its two nodes with the source MAC of each
+ * direction's first packet.  app: application protocol name ("TLS"; NULL or ""
  * = "Unknown"); icmp_type: for ICMP flows, the type to use as port (-1 =
  * unknown: echo flows use echo request); server_name: a name the client
  * used for the server (SNI, HTTP Host...), kept for external servers, or
@@ -145,12 +150,10 @@ typedef struct graphagg_shard graphagg_shard;
 /*
  * A shard of a's deltas for one worker thread, owned by a (freed with
  * it).  Create every shard before graphagg_start().  Its caps are a's
- * divided by nshards (at least 1024 each).  NULL on allocation failure.
+ * divided by nshards (at least 16 each).  NULL on allocation failure.
  */
 graphagg_shard *graphagg_shard_create(graphagg *a, int nshards);
-/* graphagg_packet and graphagg_flow for a shard; only its worker calls them. */
-void graphagg_shard_packet(graphagg_shard *s, const flow *f, int from_client, const pkt_meta *m,
-                           uint64_t ts_ns);
+/* graphagg_flow for a shard; only its worker calls it. */
 void graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_type,
                          const char *server_name);
 /*

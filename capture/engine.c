@@ -4,11 +4,12 @@
  * How it works: the calling thread reads frames from the sources in
  * order, applies the filter and decodes each frame.  With one worker it
  * then accounts the frame in the flow table and calls the hooks right
- * away.  With several, it appends the frame to the current batch of the
- * worker its flow hashes to; full batches go to that worker's queue (a
- * mutex and condition variable per batch, not per packet), and the worker
- * decodes the frame again (decoding is pure and cheap), accounts it in
- * its own flow table and calls the hooks with its own context.  A fixed
+ * away.  With several, it appends the frame and its decoded view to the
+ * current batch of the worker its flow hashes to (the view's pointers kept
+ * as offsets into the frame, so the worker need not decode it again); full
+ * batches go to that worker's queue (a mutex and condition variable per
+ * batch, not per packet), and the worker accounts each frame in its own
+ * flow table and calls the hooks with its own context.  A fixed
  * pool of batches gives back-pressure: a reader that gets ahead of the
  * workers waits for a batch to come back.
  */
@@ -33,8 +34,8 @@
 /* One frame in a batch; its bytes are at data + off. */
 typedef struct batch_pkt {
     uint64_t ts_ns;
-    uint32_t caplen, len, off;
-    int linktype;
+    uint32_t len, off;
+    pkt_meta m;                         /* decoded; l3, l4, payload as offsets from the frame + 1 (0 = NULL) */
 } batch_pkt;
 
 /* Frames on their way from the reader to one worker. */
@@ -307,11 +308,28 @@ worker_push(worker *w, batch *b)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* A pointer into frame as it travels in a batch: offset + 1, or 0 for NULL. */
+static const uint8_t *
+meta_off(const uint8_t *frame, const uint8_t *ptr)
+{
+    return ptr ? (const uint8_t *)(uintptr_t)(ptr - frame + 1) : NULL;
+}
+
+/* Back from meta_off, against the frame's copy in the batch. */
+static const uint8_t *
+meta_ptr(const uint8_t *frame, const uint8_t *off)
+{
+    return off ? frame + ((uintptr_t)off - 1) : NULL;
+}
+
 static void *
 worker_main(void *arg)
 {
     worker *w = arg;
     eng *e = w->e;
+    char name[16];
+    snprintf(name, sizeof(name), "segscope-w%d", w->id);
+    pthread_setname_np(pthread_self(), name);     /* for top -H, perf */
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->qhead) {
@@ -332,10 +350,12 @@ worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         for (int i = 0; i < b->n; i++) {
-            const batch_pkt *p = &b->pk[i];
-            pkt_meta m;
-            if (dec_packet(p->linktype, b->data + p->off, p->caplen, &m) == DEC_OK)
-                worker_account(w, &m, p->ts_ns, p->len);
+            batch_pkt *p = &b->pk[i];
+            const uint8_t *frame = b->data + p->off;
+            p->m.l3 = meta_ptr(frame, p->m.l3);
+            p->m.l4 = meta_ptr(frame, p->m.l4);
+            p->m.payload = meta_ptr(frame, p->m.payload);
+            worker_account(w, &p->m, p->ts_ns, p->len);
         }
         int end = b->end;
         uint64_t end_ns = b->end_ns;
@@ -365,10 +385,12 @@ eng_dispatch(eng *e, const pf_packet *p, uint32_t caplen, const pkt_meta *m)
         b = w->fill = pool_get(e);
     batch_pkt *bp = &b->pk[b->n++];
     bp->ts_ns = p->ts_ns;
-    bp->caplen = caplen;
     bp->len = p->len;
-    bp->linktype = p->linktype;
     bp->off = (uint32_t)b->used;
+    bp->m = *m;
+    bp->m.l3 = meta_off(p->data, m->l3);
+    bp->m.l4 = meta_off(p->data, m->l4);
+    bp->m.payload = meta_off(p->data, m->payload);
     memcpy(b->data + b->used, p->data, caplen);
     b->used += caplen;
 }

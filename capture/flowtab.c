@@ -1,8 +1,12 @@
 /*
  * flowtab.c - bounded table of bidirectional flows (see flowtab.h).
  *
- * How it works: flows live in a chained hash table (power-of-two buckets,
- * doubled when the load passes 1) keyed by the canonical flow_key.  Each
+ * How it works: flows are found through an open-addressing index keyed by
+ * the canonical flow_key: a power-of-two array of (flow, hash) slots,
+ * linear probing, doubled when more than 3/4 full, deletions by backward
+ * shift (no tombstones).  A probe compares the hash kept in the slot before
+ * it touches a flow, so looking up a new flow in a table of millions costs
+ * one cache miss, not one per flow on a chain.  Each
  * flow is also on one of four LRU lists, one per timeout class (TCP open,
  * TCP closing, UDP, other).  Packets arrive in (nearly) time order, so each
  * list is ordered by last activity and its tail is its oldest flow: expiry
@@ -10,7 +14,10 @@
  * class's timeout, which costs nothing when nothing expires.  Eviction at
  * max_flows takes the oldest of the four tails.  Time is the largest
  * packet timestamp seen, so timestamps going backwards cannot resurrect
- * or prematurely expire flows.
+ * or prematurely expire flows.  At the end of input, flowtab_flush exports
+ * what is left in creation order: (seq, flow) pairs gathered by one pass
+ * over the index, radix-sorted, each flow exported and freed without the
+ * unlinking of a flow that ends alone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +38,18 @@ typedef struct frag_slot {
     flow_key key;                   /* the flow it belongs to */
 } frag_slot;
 
+/* One slot of the index: a flow and its hash (NULL f = empty). */
+typedef struct ft_slot {
+    flow *f;
+    uint32_t hash;
+} ft_slot;
+
 struct flowtab {
     flowtab_cfg cfg;
     flowtab_export_fn export_fn;
     void *export_ctx;
-    flow **buckets;
-    size_t nbuckets;                /* power of two */
+    ft_slot *slots;                 /* the index */
+    size_t nslots;                  /* power of two, > 4/3 of the flows */
     flow *head[CLS_COUNT], *tail[CLS_COUNT]; /* LRU per class: head = newest */
     uint64_t idle_ns[CLS_COUNT];
     uint64_t now_ns;                /* largest timestamp seen */
@@ -92,10 +105,10 @@ flowtab_create(const flowtab_cfg *cfg, flowtab_export_fn fn, void *ctx)
         t->cfg.max_flows = 1;
     t->export_fn = fn;
     t->export_ctx = ctx;
-    t->nbuckets = 1024;
-    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+    t->nslots = 1024;
+    t->slots = calloc(t->nslots, sizeof(*t->slots));
     t->frags = calloc(FRAG_SLOTS, sizeof(*t->frags));
-    if (!t->buckets || !t->frags)
+    if (!t->slots || !t->frags)
         goto err;
     t->idle_ns[CLS_TCP] = cfg->tcp_idle_ns;
     t->idle_ns[CLS_TCP_CLOSED] = cfg->tcp_closed_ns;
@@ -120,7 +133,7 @@ flowtab_free(flowtab *t)
             f = n;
         }
     }
-    free(t->buckets);
+    free(t->slots);
     free(t->frags);
     free(t);
 }
@@ -216,36 +229,56 @@ lru_push(flowtab *t, flow *f, int cls)
     t->head[cls] = f;
 }
 
+/* Remove f from the index: find its slot, then shift back the entries
+   after it that may sit there (linear probing without tombstones). */
 static void
 hash_unlink(flowtab *t, flow *f)
 {
-    flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
-    while (*pp && *pp != f)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = f->hnext;
+    size_t mask = t->nslots - 1, i = f->hash & mask;
+    while (t->slots[i].f != f) {
+        if (!t->slots[i].f)
+            return;                 /* not indexed (cannot happen) */
+        i = (i + 1) & mask;
+    }
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!t->slots[j].f)
+            break;
+        size_t home = t->slots[j].hash & mask;
+        /* Entry j may move to i only if its home is not in (i, j]. */
+        if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+            continue;
+        t->slots[i] = t->slots[j];
+        i = j;
+    }
+    t->slots[i].f = NULL;
 }
 
 static void
+slot_put(ft_slot *slots, size_t mask, flow *f, uint32_t h)
+{
+    size_t i = h & mask;
+    while (slots[i].f)
+        i = (i + 1) & mask;
+    slots[i].f = f;
+    slots[i].hash = h;
+}
+
+/* Double the index.  0 on allocation failure (the old one stays). */
+static int
 hash_grow(flowtab *t)
 {
-    size_t n = t->nbuckets * 2;
-    flow **nb = calloc(n, sizeof(*nb));
-    if (!nb)
-        return;                     /* keep the old size: slower, still correct */
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        flow *f = t->buckets[i];
-        while (f) {
-            flow *next = f->hnext;
-            size_t b = f->hash & (n - 1);
-            f->hnext = nb[b];
-            nb[b] = f;
-            f = next;
-        }
-    }
-    free(t->buckets);
-    t->buckets = nb;
-    t->nbuckets = n;
+    size_t n = t->nslots * 2;
+    ft_slot *ns = calloc(n, sizeof(*ns));
+    if (!ns)
+        return 0;
+    for (size_t i = 0; i < t->nslots; i++)
+        if (t->slots[i].f)
+            slot_put(ns, n - 1, t->slots[i].f, t->slots[i].hash);
+    free(t->slots);
+    t->slots = ns;
+    t->nslots = n;
+    return 1;
 }
 
 /* End a flow: unlink it, export it, free it. */
@@ -319,6 +352,9 @@ flow_new(flowtab *t, const flow_key *k, uint32_t h, const pkt_meta *m, int src_i
 {
     if (t->st.active >= t->cfg.max_flows)
         evict_one(t);
+    /* The index keeps a quarter free: grow, or make room if it cannot. */
+    while ((t->st.active + 1) * 4 > t->nslots * 3 && !hash_grow(t) && t->st.active)
+        evict_one(t);
     flow *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
@@ -360,26 +396,26 @@ flow_new(flowtab *t, const flow_key *k, uint32_t h, const pkt_meta *m, int src_i
     }
     f->client_is_b = (uint8_t)(src_client ? !src_is_a : src_is_a);
 
-    size_t b = h & (t->nbuckets - 1);
-    f->hnext = t->buckets[b];
-    t->buckets[b] = f;
+    slot_put(t->slots, t->nslots - 1, f, h);
     lru_push(t, f, class_of(f));
     t->st.created++;
     t->st.active++;
     if (t->st.active > t->st.peak)
         t->st.peak = t->st.active;
-    if (t->st.active > t->nbuckets)
-        hash_grow(t);
     return f;
 }
 
 static flow *
 flow_find(flowtab *t, const flow_key *k, uint32_t h)
 {
-    for (flow *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext)
-        if (f->hash == h && memcmp(&f->key, k, sizeof(*k)) == 0)
-            return f;
-    return NULL;
+    size_t mask = t->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const ft_slot *s = &t->slots[i];
+        if (!s->f)
+            return NULL;
+        if (s->hash == h && memcmp(&s->f->key, k, sizeof(*k)) == 0)
+            return s->f;
+    }
 }
 
 static size_t
@@ -400,10 +436,15 @@ frag_match(const frag_slot *s, const pkt_meta *m)
 }
 
 static void
-dir_add(flow_dir *d, uint64_t ts, uint32_t len, uint8_t flags)
+dir_add(flow_dir *d, const pkt_meta *m, uint64_t ts, uint32_t len, uint8_t flags)
 {
-    if (d->pkts == 0)
+    if (d->pkts == 0) {
         d->first_ns = ts;
+        if (m->has_mac) {
+            d->has_mac = 1;
+            memcpy(d->mac, m->src_mac, 6);
+        }
+    }
     d->pkts++;
     d->bytes += len;
     d->last_ns = ts;
@@ -442,7 +483,7 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
         t->st.frag_matched++;
         int fc = (f->client_is_b == 0) == (src_is_a != 0);
         flow_dir *d = &f->d[fc ? 0 : 1];
-        dir_add(d, ts_ns, wire_len, 0);
+        dir_add(d, m, ts_ns, wire_len, 0);
         f->last_ns = ts_ns;
         d->frag_pkts++;
         d->frag_bytes += wire_len;
@@ -499,7 +540,7 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
         f->first_ns = ts_ns;
     f->last_ns = ts_ns;
     int fc = (f->client_is_b == 0) == (src_is_a != 0);
-    dir_add(&f->d[fc ? 0 : 1], ts_ns, wire_len, m->proto == 6 ? m->tcp_flags : 0);
+    dir_add(&f->d[fc ? 0 : 1], m, ts_ns, wire_len, m->proto == 6 ? m->tcp_flags : 0);
     f->d[fc ? 0 : 1].payload_bytes += m->payload_len;
     f->d[fc ? 0 : 1].ip_bytes += m->l3_len;
     if (m->proto == 6) {
@@ -526,31 +567,86 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
     return f;
 }
 
-static int
-seq_cmp(const void *x, const void *y)
+/* A flow and its creation number, to sort. */
+typedef struct seq_ref {
+    uint64_t seq;
+    flow *f;
+} seq_ref;
+
+/* Sort v[0..n) by seq (LSD radix, 11 bits a pass, as many passes as max
+   needs) using tmp[n]; returns the array holding the result. */
+static seq_ref *
+seq_sort(seq_ref *v, seq_ref *tmp, size_t n, uint64_t max)
 {
-    const flow *a = *(flow *const *)x, *b = *(flow *const *)y;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    enum { BITS = 11, RADIX = 1 << BITS };
+    size_t *c = calloc(RADIX, sizeof(*c));
+    if (!c)
+        return NULL;
+    for (unsigned sh = 0; sh < 64 && (max >> sh) != 0; sh += BITS) {
+        memset(c, 0, RADIX * sizeof(*c));
+        for (size_t i = 0; i < n; i++)
+            c[(v[i].seq >> sh) & (RADIX - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < RADIX; d++) {
+            size_t x = c[d];
+            c[d] = sum;
+            sum += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[c[(v[i].seq >> sh) & (RADIX - 1)]++] = v[i];
+        seq_ref *sw = v;
+        v = tmp;
+        tmp = sw;
+    }
+    free(c);
+    return v;
+}
+
+/* End of input for f: export and free it.  Only from flowtab_flush, which
+   then empties the lists and the index wholesale. */
+static void
+flow_final(flowtab *t, flow *f)
+{
+    f->end = FLOW_END_EOF;
+    t->st.ended[FLOW_END_EOF]++;
+    t->st.active--;
+    if (t->export_fn)
+        t->export_fn(t->export_ctx, f);
+    free(f);
 }
 
 void
 flowtab_flush(flowtab *t)
 {
     size_t n = (size_t)t->st.active, i = 0;
-    flow **v = n ? malloc(n * sizeof(*v)) : NULL;
-    if (n && !v) {
+    seq_ref *v = n ? malloc(n * sizeof(*v)) : NULL;
+    seq_ref *tmp = n ? malloc(n * sizeof(*tmp)) : NULL;
+    seq_ref *sorted = NULL;
+    if (v && tmp) {
+        for (size_t k = 0; k < t->nslots; k++)
+            if (t->slots[k].f) {
+                v[i].f = t->slots[k].f;
+                v[i++].seq = t->slots[k].f->seq;
+            }
+        sorted = seq_sort(v, tmp, i, t->seq);
+    }
+    if (n && !sorted) {
         /* No memory to sort: export in LRU order rather than lose flows. */
         for (int c = 0; c < CLS_COUNT; c++)
             while (t->tail[c])
                 flow_end(t, t->tail[c], FLOW_END_EOF);
+        free(v);
+        free(tmp);
         return;
     }
+    for (size_t j = 0; j < i; j++) {
+        if (j + 8 < i)
+            __builtin_prefetch(sorted[j + 8].f);
+        flow_final(t, sorted[j].f);
+    }
+    memset(t->slots, 0, t->nslots * sizeof(*t->slots));
     for (int c = 0; c < CLS_COUNT; c++)
-        for (flow *f = t->head[c]; f; f = f->next)
-            v[i++] = f;
-    if (i > 1)                  /* qsort(NULL, 0, ...) is undefined */
-        qsort(v, i, sizeof(*v), seq_cmp);
-    for (size_t j = 0; j < i; j++)
-        flow_end(t, v[j], FLOW_END_EOF);
+        t->head[c] = t->tail[c] = NULL;
     free(v);
+    free(tmp);
 }

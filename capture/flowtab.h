@@ -55,6 +55,8 @@ typedef struct flow_dir {
     uint64_t frag_bytes;
     uint64_t first_ns, last_ns; /* first and last packet, in arrival order */
     uint8_t tcp_flags;          /* OR of TCP flags seen */
+    uint8_t has_mac;            /* mac is set: the first packet had an Ethernet header */
+    uint8_t mac[6];             /* source MAC of the first packet (in what was padding) */
     uint64_t payload_bytes;     /* L4 payload bytes as captured (pkt_meta payload_len) */
     uint64_t ip_bytes;          /* IP packet bytes as captured (pkt_meta l3_len) */
 } flow_dir;
@@ -80,7 +82,6 @@ struct flow {
     flow_dir d[2];              /* d[0]: client->server, d[1]: server->client */
     uint64_t first_ns, last_ns; /* first and last packet in arrival order */
     uint64_t seq;               /* creation order, from 1 */
-    flow *hnext;                /* hash chain */
     flow *prev, *next;          /* LRU list of its timeout class */
     void *ext;                  /* owned by the flow's consumer (e.g. DPI state) */
     uint32_t hash;

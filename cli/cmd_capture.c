@@ -2,11 +2,11 @@
  * cmd_capture.c - "segscope capture": read traffic into the workload graph.
  *
  * The engine's hooks run, per packet on the worker that holds its flow:
- * DPI (dpi_packet), identities (ident_packet, only for the packets
- * ident_wants), the first-packet MAC of each flow direction
- * (graphagg_shard_packet); per ended flow: the end of DPI (dpi_flow_end),
- * the fold of the flow into the worker's graph shard with its application
- * name, then dpi_release.  Each worker (--threads) has its own DPI module,
+ * DPI (dpi_packet) and identities (ident_packet, only for the packets
+ * ident_wants); per ended flow: the end of DPI (dpi_flow_end), the fold
+ * of the flow into the worker's graph shard with its application name
+ * (graphagg_shard_flow: its edge, its nodes, the first-packet MAC of each
+ * direction), then dpi_release.  Each worker (--threads) has its own DPI module,
  * identity table and graph shard, so the per-packet path takes no lock
  * shared between workers: the identity table's mutex is the worker's own
  * and is contended only by the flusher, the shard's is taken per flow.
@@ -108,7 +108,6 @@ cap_packet(void *ctx, flow *f, int from_client, const pkt_meta *m, uint64_t ts_n
         w->id.locked++;
         pthread_mutex_unlock(&w->id.mu);
     }
-    graphagg_shard_packet(w->shard, f, from_client, m, ts_ns);
 }
 
 /*

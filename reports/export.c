@@ -19,13 +19,13 @@
 /* One segment's members by family. */
 typedef struct xseg {
     policy_prefix *v4, *v6;     /* members */
-    size_t n4, n6;
+    size_t n4, n6;              /* members of each family */
 } xseg;
 
 /* One rule's destination names. */
 typedef struct xrule {
     char **names;               /* dst_names (valid UTF-8 copies) */
-    size_t n;
+    size_t n;                   /* names held */
 } xrule;
 
 struct export_policy {
@@ -51,8 +51,17 @@ strip(const char *s, char *buf, size_t len)
     return buf;
 }
 
-const policy *export_get_policy(const export_policy *x) { return x->p; }
-const char *export_source(const export_policy *x) { return x->source; }
+const policy *
+export_get_policy(const export_policy *x)
+{
+    return x->p;
+}
+
+const char *
+export_source(const export_policy *x)
+{
+    return x->source;
+}
 
 const policy_prefix *
 export_members(const export_policy *x, int seg, int ipv, size_t *n)

@@ -31,9 +31,9 @@
 
 /* One address family's view. */
 typedef struct ipt {
-    FILE *out;
-    const export_policy *x;
-    const policy *p;
+    FILE *out;                  /* where to write */
+    const export_policy *x;     /* the policy with its members */
+    const policy *p;            /* the same, validated */
     int fam;                    /* 4 or 6 */
 } ipt;
 

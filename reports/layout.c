@@ -73,7 +73,7 @@ strip_svg(const char *svg, size_t n, size_t *len)
 /* State of the ID discipline: the names seen, their ID is 2 * (index + 1). */
 typedef struct seq_ids {
     char **names;               /* owned copies */
-    size_t n, cap;
+    size_t n, cap;              /* names held, allocated */
     IDTYPE anon;                /* next ID of an anonymous object (odd) */
 } seq_ids;
 

@@ -78,8 +78,8 @@ typedef struct rhost {
 
 /* Observed traffic admitted by one rule. */
 typedef struct racc {
-    uint64_t flows, pkts, bytes;
-    uint64_t first_ns, last_ns;
+    uint64_t flows, pkts, bytes; /* observed traffic it admits */
+    uint64_t first_ns, last_ns; /* first and last seen */
     uint32_t pairs;             /* distinct (client, server) */
     uint32_t lc, ls;            /* last pair counted */
     uint32_t n_ex;              /* examples in ex[] */
@@ -108,7 +108,7 @@ typedef struct risk_acc {
 
 /* A growing array of rflow with a cap. */
 typedef struct rflows {
-    rflow *v;
+    rflow *v;                   /* the rows */
     size_t n, cap, max;         /* used, allocated, most kept */
     uint64_t dropped;           /* not kept past max */
 } rflows;
@@ -123,19 +123,23 @@ struct report {
     policy *p;                  /* the policy */
     json_object *doc;           /* the policy document (extra keys) */
     rhost *hosts;               /* graph nodes, address order */
-    size_t n_hosts, cap_hosts;
+    size_t n_hosts, cap_hosts;  /* hosts used, allocated */
     racc *racc;                 /* per rule */
     risk_acc *risk;             /* per risk kind */
     rflows risky, blocked;      /* edges kept for tables */
     graph_capture *caps;        /* captures, oldest first */
-    size_t n_caps, cap_caps;
-    rtable *tables[REPORT_MAX_TABLES];
-    size_t n_tables;
+    size_t n_caps, cap_caps;    /* captures used, allocated */
+    rtable *tables[REPORT_MAX_TABLES]; /* the tables, in reading order (owned) */
+    size_t n_tables;            /* tables used */
     report_map map;             /* the map (points into the arrays below) */
-    report_map_node *mnodes;
-    report_map_edge *medges;
+    report_map_node *mnodes;    /* map nodes (owned) */
+    report_map_edge *medges;    /* map edges (owned) */
     char **pool;                /* strings owned for the map */
-    size_t n_pool, cap_pool;
+    size_t n_pool, cap_pool;    /* pool strings used, allocated */
+    uint32_t *by_src;           /* rule indices grouped by source segment (ascending in a group) */
+    uint32_t *by_src_off;       /* group of segment q: by_src[by_src_off[q] .. by_src_off[q + 1]) */
+    uint32_t *generic;          /* rules whose source is not a segment (any, internet, cidr) */
+    uint32_t n_generic;         /* rules in generic[] */
     double *seg_blast;          /* mean reach per segment */
     uint32_t *seg_workloads;    /* workloads per segment */
     int oom;                    /* an allocation failed */
@@ -526,10 +530,10 @@ name_rank(const graph_ident *id)
 
 /* Collecting the labels of a node: stored ones, then the labels file's. */
 typedef struct nlab {
-    char key[16][GRAPH_LKEY_LEN + 1];
-    char *val[16];
-    int n;
-    int oom;
+    char key[16][GRAPH_LKEY_LEN + 1]; /* label keys */
+    char *val[16];              /* their values (owned) */
+    int n;                      /* labels held */
+    int oom;                    /* an allocation failed */
 } nlab;
 
 static void
@@ -570,7 +574,7 @@ nlab_cmp(const void *a, const void *b)
 
 /* Node pass state. */
 typedef struct node_ctx {
-    report *r;
+    report *r;                  /* the report being built */
     rtable *inv;                /* the inventory table */
 } node_ctx;
 
@@ -729,6 +733,146 @@ on_capture(void *ctx, const graph_capture *gc)
     return 0;
 }
 
+/* ---- the rule index --------------------------------------------------------------- */
+
+/*
+ * policy_allows() tries every rule in order; with tens of thousands of
+ * rules and millions of edges that is too slow.  The rules a connection
+ * c -> s can match are: those from c's segment to s's segment, those from
+ * c's segment to a destination that is not a segment (internet, any,
+ * cidr), and the few whose source is not a segment.  The rules of a
+ * source segment are kept sorted by (destination segment, rule), the
+ * non-segment destinations first, so both runs are found by binary
+ * search; rule_first() merges the three runs in rule order and applies
+ * policy_allows()' tests to each (e2e_report.sh checks the two agree).
+ */
+
+/* Destination key of a rule: its destination segment, or -1. */
+static long
+dst_key(const policy_rule *ru)
+{
+    return ru->dst.kind == POLICY_REF_SEG ? ru->dst.seg : -1;
+}
+
+static int
+by_src_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const policy *p = ctx;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    long ka = dst_key(policy_rule_get(p, (int)a)), kb = dst_key(policy_rule_get(p, (int)b));
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int
+index_rules(report *r)
+{
+    int nseg = policy_n_segments(r->p), nrule = policy_n_rules(r->p);
+    r->by_src_off = calloc((size_t)nseg + 2, sizeof(uint32_t));
+    r->by_src = malloc(((size_t)nrule + 1) * sizeof(uint32_t));
+    r->generic = malloc(((size_t)nrule + 1) * sizeof(uint32_t));
+    uint32_t *fill = calloc((size_t)nseg + 1, sizeof(uint32_t));
+    if (!r->by_src_off || !r->by_src || !r->generic || !fill) {
+        free(fill);
+        return -1;
+    }
+    for (int i = 0; i < nrule; i++) {
+        const policy_rule *ru = policy_rule_get(r->p, i);
+        if (ru->src.kind == POLICY_REF_SEG)
+            r->by_src_off[ru->src.seg + 1]++;
+        else
+            r->generic[r->n_generic++] = (uint32_t)i;
+    }
+    for (int q = 0; q < nseg; q++)
+        r->by_src_off[q + 1] += r->by_src_off[q];
+    for (int i = 0; i < nrule; i++) {
+        const policy_rule *ru = policy_rule_get(r->p, i);
+        if (ru->src.kind == POLICY_REF_SEG)
+            r->by_src[r->by_src_off[ru->src.seg] + fill[ru->src.seg]++] = (uint32_t)i;
+    }
+    free(fill);
+    for (int q = 0; q < nseg; q++)
+        qsort_r(r->by_src + r->by_src_off[q], r->by_src_off[q + 1] - r->by_src_off[q], sizeof(uint32_t),
+                by_src_cmp, r->p);
+    return 0;
+}
+
+/* Does rule ru admit a connection c -> s (policy_allows' tests for one rule)? */
+static int
+rule_admits(const policy_rule *ru, const rhost *c, const rhost *s, int proto, int port)
+{
+    if (proto == 58)
+        proto = POLICY_ICMP;
+    if (ru->proto != POLICY_ANY && ru->proto != proto)
+        return 0;
+    if (!ref_matches(&ru->src, c) || !ref_matches(&ru->dst, s))
+        return 0;
+    if (proto == POLICY_ICMP || ru->n_ports == 0)
+        return 1;
+    for (int k = 0; k < ru->n_ports; k++)
+        if (port >= ru->ports[k][0] && port <= ru->ports[k][1])
+            return 1;
+    return 0;
+}
+
+/* The run of source segment q's rules whose destination key is key: [*lo, *hi). */
+static void
+dst_run(const report *r, int q, long key, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a = r->by_src_off[q], b = r->by_src_off[q + 1];
+    while (a < b) {                 /* first with key >= wanted */
+        uint32_t m = a + (b - a) / 2;
+        if (dst_key(policy_rule_get(r->p, (int)r->by_src[m])) < key)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    b = r->by_src_off[q + 1];
+    while (a < b) {                 /* first with key > wanted */
+        uint32_t m = a + (b - a) / 2;
+        if (dst_key(policy_rule_get(r->p, (int)r->by_src[m])) <= key)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *hi = a;
+}
+
+/* The first rule admitting c -> s, as policy_allows() answers it; -1 if none. */
+static int
+rule_first(const report *r, const rhost *c, const rhost *s, int proto, int port)
+{
+    const uint32_t *run[3];
+    uint32_t n[3] = { 0, 0, 0 }, at[3] = { 0, 0, 0 };
+    run[0] = r->generic;
+    n[0] = r->n_generic;
+    run[1] = run[2] = r->by_src;
+    if (c->seg >= 0) {
+        uint32_t lo, hi;
+        dst_run(r, c->seg, -1, &lo, &hi);
+        run[1] = r->by_src + lo;
+        n[1] = hi - lo;
+        if (s->seg >= 0) {
+            dst_run(r, c->seg, s->seg, &lo, &hi);
+            run[2] = r->by_src + lo;
+            n[2] = hi - lo;
+        }
+    }
+    for (;;) {
+        int best = -1;
+        for (int k = 0; k < 3; k++)
+            if (at[k] < n[k] && (best < 0 || run[k][at[k]] < run[best][at[best]]))
+                best = k;
+        if (best < 0)
+            return -1;
+        uint32_t i = run[best][at[best]++];
+        if (rule_admits(policy_rule_get(r->p, (int)i), c, s, proto, port))
+            return (int)i;
+    }
+}
+
 /* ---- step 3: edges ---------------------------------------------------------------- */
 
 static int
@@ -740,8 +884,7 @@ on_edge(void *ctx, const graph_edge *e)
         return 0;                   /* a node that did not decode: counted as corrupt already */
     rhost *c = &r->hosts[ci], *s = &r->hosts[si];
     uint64_t bytes = e->bytes[0] + e->bytes[1];
-    int rule = policy_allows(r->p, c->addr.a, c->addr.family, s->addr.a, s->addr.family,
-                             e->k.proto, e->k.port);
+    int rule = rule_first(r, c, s, e->k.proto, e->k.port);
     if (rule >= 0) {
         racc *a = &r->racc[rule];
         a->flows += e->flows;
@@ -846,17 +989,24 @@ on_edge(void *ctx, const graph_edge *e)
 
 /* ---- step 4: blast radius ------------------------------------------------------------- */
 
-/* A workload and the rules whose source matches it. */
+/*
+ * A workload and the rules whose source matches it: every rule of its
+ * segment (a segment source matches exactly its members) plus the
+ * matching rules whose source is not a segment.
+ */
 typedef struct wsig {
     uint32_t host;              /* rhost index */
-    uint32_t n;                 /* rules in rules[] */
-    uint32_t *rules;            /* matching rule indices, ascending */
+    int seg;                    /* its segment, -1 if none */
+    uint32_t n;                 /* matching non-segment-source rules in rules[] */
+    uint32_t *rules;            /* their indices, ascending */
 } wsig;
 
 static int
 wsig_cmp(const void *pa, const void *pb)
 {
     const wsig *a = pa, *b = pb;
+    if (a->seg != b->seg)
+        return a->seg < b->seg ? -1 : 1;
     uint32_t n = a->n < b->n ? a->n : b->n;
     for (uint32_t i = 0; i < n; i++)
         if (a->rules[i] != b->rules[i])
@@ -864,6 +1014,12 @@ wsig_cmp(const void *pa, const void *pb)
     if (a->n != b->n)
         return a->n < b->n ? -1 : 1;
     return a->host < b->host ? -1 : a->host > b->host;
+}
+
+static int
+wsig_same(const wsig *a, const wsig *b)
+{
+    return a->seg == b->seg && a->n == b->n && (a->n == 0 || memcmp(a->rules, b->rules, a->n * sizeof(uint32_t)) == 0);
 }
 
 static int
@@ -931,32 +1087,37 @@ compute_blast(report *r)
         }
     }
 
-    /* policy: rules matching each workload as a source */
+    /* policy: the rules matching each workload as a source */
+    (void)nrule;
     for (size_t w = 0; w < nw; w++) {
+        const rhost *h = &r->hosts[wl[w]];
         sig[w].host = wl[w];
-        for (int i = 0; i < nrule; i++)
-            if (ref_matches(&policy_rule_get(r->p, i)->src, &r->hosts[wl[w]])) {
+        sig[w].seg = h->seg;
+        for (uint32_t k = 0; k < r->n_generic; k++)
+            if (ref_matches(&policy_rule_get(r->p, (int)r->generic[k])->src, h)) {
                 uint32_t *v = realloc(sig[w].rules, (sig[w].n + 1) * sizeof(uint32_t));
                 if (!v) {
                     ok = 0;
                     goto out;
                 }
                 sig[w].rules = v;
-                v[sig[w].n++] = (uint32_t)i;
+                v[sig[w].n++] = r->generic[k];
             }
     }
     qsort(sig, nw, sizeof(wsig), wsig_cmp);
     gen = 0;
     for (size_t w = 0; w < nw;) {
         size_t end = w + 1;
-        while (end < nw && sig[end].n == sig[w].n &&
-               (sig[w].n == 0 || memcmp(sig[end].rules, sig[w].rules, sig[w].n * sizeof(uint32_t)) == 0))
+        while (end < nw && wsig_same(&sig[end], &sig[w]))
             end++;
-        /* the workloads reachable by this rule list */
+        /* the workloads reachable by this rule list: the segment's rules, then the others */
         gen++;
         uint32_t reach = 0;
-        for (uint32_t i = 0; i < sig[w].n && reach < nw; i++) {
-            const policy_ref *d = &policy_rule_get(r->p, (int)sig[w].rules[i])->dst;
+        uint32_t g0 = sig[w].seg >= 0 ? r->by_src_off[sig[w].seg] : 0;
+        uint32_t ng = sig[w].seg >= 0 ? r->by_src_off[sig[w].seg + 1] - g0 : 0;
+        for (uint32_t i = 0; i < ng + sig[w].n && reach < nw; i++) {
+            uint32_t ri = i < ng ? r->by_src[g0 + i] : sig[w].rules[i - ng];
+            const policy_ref *d = &policy_rule_get(r->p, (int)ri)->dst;
             if (d->kind == POLICY_REF_SEG) {
                 for (uint32_t j = segoff[d->seg]; j < segoff[d->seg + 1]; j++)
                     if (mark[byseg[j]] != gen) {
@@ -1015,8 +1176,8 @@ out:
 
 /* A distinct service text and how often it occurs, for hub annotations. */
 typedef struct svcount {
-    const char *s;
-    uint32_t n;
+    const char *s;              /* the service text */
+    uint32_t n;                 /* rules with it */
 } svcount;
 
 static int
@@ -1058,8 +1219,20 @@ join_services(report *r, const char **svc, size_t n, size_t show)
     return pool_str(r, buf);
 }
 
-/* Map node key of a policy reference: segment index, or one of these. */
-enum { MK_INTERNET = -1, MK_ANY = -2, MK_CIDR = -3, MK_NONE = -4 };
+/* A drawn rule and the (from, to) pair of its edge. */
+typedef struct pair_rule {
+    uint64_t key;               /* from * (nodes + 1) + to */
+    uint32_t rule;              /* rule index */
+} pair_rule;
+
+static int
+pair_rule_cmp(const void *pa, const void *pb)
+{
+    const pair_rule *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
 
 static int
 build_map(report *r)
@@ -1207,134 +1380,137 @@ build_map(report *r)
             !(r->mnodes[to[i]].flags & RMAP_INTERNET))
             r->mnodes[to[i]].flags |= RMAP_EXPOSED;
     }
-    /* edges: rules folded per (from, to), in order of first rule */
-    uint32_t ne = 0;
+    /*
+     * edges: rules folded per (from, to).  The drawn rules are sorted by
+     * (pair, rule): each pair's rules are then contiguous (grp_start,
+     * grp_n), and the edges are ordered by their first rule.
+     */
+    uint32_t ne = 0, nd = 0;
+    pair_rule *pv = malloc(((size_t)nrule + 1) * sizeof(pair_rule));
+    uint32_t *grp_start = malloc(((size_t)nrule + 1) * sizeof(uint32_t));
+    uint32_t *grp_n = malloc(((size_t)nrule + 1) * sizeof(uint32_t));
     const char **svcs = calloc((size_t)nrule + 1, sizeof(char *));
-    uint32_t *edge_of = malloc(((size_t)nrule + 1) * sizeof(uint32_t));
-    if (!svcs || !edge_of) {
-        free(svcs);
-        free(edge_of);
-        free(from);
-        free(to);
+    const char **v = calloc((size_t)nrule + 1, sizeof(char *));
+    uint8_t *folded = calloc((size_t)nrule + 1, 1);
+    uint32_t *cnt = calloc(nn + 1, sizeof(uint32_t));
+    report_map_edge *ev = calloc((size_t)nrule + 1, sizeof(report_map_edge));
+    if (!pv || !grp_start || !grp_n || !svcs || !v || !folded || !cnt || !ev) {
         ok = 0;
-        goto out;
+        goto edges_out;
     }
-    for (int i = 0; i < nrule; i++) {
-        char b[160];
-        svcs[i] = pool_str(r, rule_svc(policy_rule_get(r->p, i), b, sizeof(b)));
-        edge_of[i] = NO_HOST;
-        if (from[i] == NO_HOST || to[i] == NO_HOST || from[i] == to[i])
-            continue;               /* inside a segment, or an end not drawn */
-        uint32_t j;
-        for (j = 0; j < ne; j++)
-            if (r->medges[j].from == from[i] && r->medges[j].to == to[i])
-                break;
-        if (j == ne) {
-            r->medges[ne].from = from[i];
-            r->medges[ne].to = to[i];
+    for (int i = 0; i < nrule; i++)
+        if (from[i] != NO_HOST && to[i] != NO_HOST && from[i] != to[i]) {   /* not inside a segment */
+            pv[nd].key = (uint64_t)from[i] * (nn + 1) + to[i];
+            pv[nd].rule = (uint32_t)i;
+            nd++;
+        }
+    qsort(pv, nd, sizeof(pair_rule), pair_rule_cmp);
+    for (uint32_t k = 0; k < nd; k++) {
+        if (!k || pv[k].key != pv[k - 1].key) {
+            grp_start[ne] = k;
+            grp_n[ne] = 0;
             ne++;
         }
-        edge_of[i] = j;
-        r->medges[j].n_rules++;
-        r->medges[j].flows += r->racc[i].flows;
-        const policy_rule *ru = policy_rule_get(r->p, i);
-        int lat = ru->proto == POLICY_ANY || ((ru->proto == POLICY_TCP || ru->proto == POLICY_UDP) &&
-                                             (ru->n_ports == 0));
-        for (int k = 0; k < ru->n_ports && !lat; k++)
-            lat = rules_lateral(ru->proto, ru->ports[k][0], ru->ports[k][1]);
-        r->medges[j].lateral |= lat;
-        /* the worst risk of the rule's services, judged like observed connections */
-        risk_edge re = { .proto = (uint8_t)(ru->proto == POLICY_ANY ? 6 : ru->proto), .app = ru->app,
-                         .client_internal = !(r->mnodes[from[i]].flags & RMAP_INTERNET),
-                         .server_internal = !(r->mnodes[to[i]].flags & RMAP_INTERNET), .bytes_s2c = 1 };
-        for (int k = 0; k < (ru->n_ports ? ru->n_ports : 1); k++) {
-            int rk[RISK_MAX_PER_EDGE];
-            re.port = ru->n_ports ? ru->ports[k][0] : 0;
-            if (risk_classify(&re, rk) > 0 && risk_get(rk[0])->sev > r->medges[j].risk)
-                r->medges[j].risk = risk_get(rk[0])->sev;
-        }
+        grp_n[ne - 1]++;
     }
-    for (uint32_t j = 0; j < ne; j++) {
-        const char **v = calloc(r->medges[j].n_rules + 1, sizeof(char *));
-        size_t k = 0;
-        if (!v) {
-            r->oom = 1;
-            break;
+    for (uint32_t g = 0; g < ne; g++) {
+        report_map_edge *x = &ev[g];
+        uint32_t first = pv[grp_start[g]].rule;
+        x->from = from[first];
+        x->to = to[first];
+        size_t nv = 0;
+        for (uint32_t k = grp_start[g]; k < grp_start[g] + grp_n[g]; k++) {
+            uint32_t i = pv[k].rule;
+            const policy_rule *ru = policy_rule_get(r->p, (int)i);
+            char b[160];
+            svcs[i] = v[nv++] = pool_str(r, rule_svc(ru, b, sizeof(b)));
+            x->n_rules++;
+            x->flows += r->racc[i].flows;
+            int lat = ru->proto == POLICY_ANY || ((ru->proto == POLICY_TCP || ru->proto == POLICY_UDP) &&
+                                                 ru->n_ports == 0);
+            for (int q = 0; q < ru->n_ports && !lat; q++)
+                lat = rules_lateral(ru->proto, ru->ports[q][0], ru->ports[q][1]);
+            x->lateral |= lat;
+            /* the worst risk of the rule's services, judged like observed connections */
+            risk_edge re = { .proto = (uint8_t)(ru->proto == POLICY_ANY ? 6 : ru->proto), .app = ru->app,
+                             .client_internal = !(r->mnodes[x->from].flags & RMAP_INTERNET),
+                             .server_internal = !(r->mnodes[x->to].flags & RMAP_INTERNET), .bytes_s2c = 1 };
+            for (int q = 0; q < (ru->n_ports ? ru->n_ports : 1); q++) {
+                int rk[RISK_MAX_PER_EDGE];
+                re.port = ru->n_ports ? ru->ports[q][0] : 0;
+                if (risk_classify(&re, rk) > 0 && risk_get(rk[0])->sev > x->risk)
+                    x->risk = risk_get(rk[0])->sev;
+            }
         }
-        for (int i = 0; i < nrule; i++)
-            if (edge_of[i] == j)
-                v[k++] = svcs[i];
-        r->medges[j].services = join_services(r, v, k, 2);
-        free(v);
+        x->services = join_services(r, v, nv, 2);
     }
     /* hubs: first nodes used by many (their in-edges fold), then nodes reaching many */
     uint32_t H = (nn + 3) / 4;
     if (H < 6)
         H = 6;
     r->map.hub_threshold = H;
-    uint8_t *folded = calloc(ne + 1, 1);
-    uint32_t *cnt = calloc(nn + 1, sizeof(uint32_t));
-    if (!folded || !cnt) {
-        free(folded);
-        free(cnt);
-        free(svcs);
-        free(edge_of);
-        free(from);
-        free(to);
-        ok = 0;
-        goto out;
-    }
     for (int pass = 0; pass < 2; pass++) {
         memset(cnt, 0, (nn + 1) * sizeof(uint32_t));
-        for (uint32_t j = 0; j < ne; j++) {
-            const report_map_edge *x = &r->medges[j];
-            if (folded[j] || (r->mnodes[x->from].flags & RMAP_INTERNET) || (r->mnodes[x->to].flags & RMAP_INTERNET))
+        for (uint32_t g = 0; g < ne; g++) {
+            const report_map_edge *x = &ev[g];
+            if (folded[g] || ((r->mnodes[x->from].flags | r->mnodes[x->to].flags) & RMAP_INTERNET))
                 continue;
             cnt[pass == 0 ? x->to : x->from]++;
         }
         for (uint32_t q = 0; q < nn; q++) {
             if (cnt[q] < H)
                 continue;
-            const char **v = calloc((size_t)nrule + 1, sizeof(char *));
-            size_t k = 0;
-            if (!v) {
-                r->oom = 1;
-                break;
-            }
+            size_t nv = 0;
             int lat = 0;
-            for (uint32_t j = 0; j < ne; j++) {
-                report_map_edge *x = &r->medges[j];
-                if (folded[j] || (pass == 0 ? x->to : x->from) != q ||
-                    (r->mnodes[x->from].flags & RMAP_INTERNET) || (r->mnodes[x->to].flags & RMAP_INTERNET))
+            for (uint32_t g = 0; g < ne; g++) {
+                const report_map_edge *x = &ev[g];
+                if (folded[g] || (pass == 0 ? x->to : x->from) != q ||
+                    ((r->mnodes[x->from].flags | r->mnodes[x->to].flags) & RMAP_INTERNET))
                     continue;
-                folded[j] = 1;
+                folded[g] = 1;
                 lat |= x->lateral;
-                for (int i = 0; i < nrule; i++)
-                    if (edge_of[i] == j)
-                        v[k++] = svcs[i];
+                for (uint32_t k = grp_start[g]; k < grp_start[g] + grp_n[g]; k++)
+                    v[nv++] = svcs[pv[k].rule];
             }
             if (pass == 0) {
                 r->mnodes[q].hub_in = cnt[q];
-                r->mnodes[q].hub_in_services = join_services(r, v, k, 2);
+                r->mnodes[q].hub_in_services = join_services(r, v, nv, 2);
             } else {
                 r->mnodes[q].hub_out = cnt[q];
-                r->mnodes[q].hub_out_services = join_services(r, v, k, 2);
+                r->mnodes[q].hub_out_services = join_services(r, v, nv, 2);
                 r->mnodes[q].hub_out_lateral = lat;
             }
-            free(v);
         }
     }
-    /* keep the edges that were not folded */
+    /* keep the edges that were not folded, in order of their first rule */
     uint32_t kept = 0;
-    for (uint32_t j = 0; j < ne; j++)
-        if (!folded[j])
-            r->medges[kept++] = r->medges[j];
+    for (uint32_t g = 0; g < ne; g++)
+        if (!folded[g]) {
+            grp_n[kept] = pv[grp_start[g]].rule;  /* first rule, the sort key */
+            r->medges[kept++] = ev[g];
+        }
+    for (uint32_t a = 1; a < kept; a++)         /* insertion sort by first rule: few edges */
+        for (uint32_t b = a; b > 0 && grp_n[b] < grp_n[b - 1]; b--) {
+            report_map_edge t = r->medges[b];
+            r->medges[b] = r->medges[b - 1];
+            r->medges[b - 1] = t;
+            uint32_t u = grp_n[b];
+            grp_n[b] = grp_n[b - 1];
+            grp_n[b - 1] = u;
+        }
+edges_out:
+    free(pv);
+    free(grp_start);
+    free(grp_n);
+    free(svcs);
+    free(v);
     free(folded);
     free(cnt);
-    free(svcs);
-    free(edge_of);
+    free(ev);
     free(from);
     free(to);
+    if (!ok)
+        goto out;
     r->map.nodes = r->mnodes;
     r->map.n_nodes = nn;
     r->map.edges = r->medges;
@@ -1670,14 +1846,21 @@ table_segments(report *r, rtable *t, const double *seg_lateral)
 {
     int nseg = policy_n_segments(r->p), nrule = policy_n_rules(r->p);
     json_object *segs = jarr(r->doc, "segments");
+    uint32_t *cnt = calloc(2 * ((size_t)nseg + 1), sizeof(uint32_t));   /* out, in per segment */
+    if (!cnt) {
+        r->oom = 1;
+        return;
+    }
+    for (int i = 0; i < nrule; i++) {
+        const policy_rule *ru = policy_rule_get(r->p, i);
+        if (ru->src.kind == POLICY_REF_SEG)
+            cnt[2 * ru->src.seg]++;
+        if (ru->dst.kind == POLICY_REF_SEG)
+            cnt[2 * ru->dst.seg + 1]++;
+    }
     for (int q = 0; q < nseg; q++) {
         json_object *js = jidx(segs, (size_t)q);
-        uint32_t in = 0, out = 0;
-        for (int i = 0; i < nrule; i++) {
-            const policy_rule *ru = policy_rule_get(r->p, i);
-            out += ru->src.kind == POLICY_REF_SEG && ru->src.seg == q;
-            in += ru->dst.kind == POLICY_REF_SEG && ru->dst.seg == q;
-        }
+        uint32_t out = cnt[2 * q], in = cnt[2 * q + 1];
         rt_row(t);
         rt_str(t, policy_segment_id(r->p, q));
         rt_str(t, policy_segment_name(r->p, q));
@@ -1702,6 +1885,7 @@ table_segments(report *r, rtable *t, const double *seg_lateral)
             rt_num(t, seg_lateral[q]);
         rt_str(t, jstr(js, "explanation"));
     }
+    free(cnt);
     rt_set_empty(t, "The policy has no segments.");
 }
 
@@ -1828,7 +2012,7 @@ typedef struct peer_grp {
     uint32_t asn;               /* 0 unknown */
     const char *org;            /* "" unknown */
     uint32_t addrs;             /* external addresses */
-    uint64_t out_flows, in_flows, bytes;
+    uint64_t out_flows, in_flows, bytes; /* flows from internal hosts, to them; bytes */
     uint32_t first;             /* first host index (for examples) */
 } peer_grp;
 
@@ -2048,12 +2232,18 @@ build_tables(report *r, rtable *inventory)
         for (int q = 0; q < nseg; q++)
             jnum(jget(per, policy_segment_id(r->p, q)), "lateral_policy", &lat[q]);
     }
-    for (int q = 0; q < nseg; q++)
+    {
+        uint8_t *crown = calloc((size_t)nseg + 1, 1);
+        if (!crown) {
+            free(lat);
+            r->oom = 1;
+            return -1;
+        }
         for (size_t i = 0; i < r->n_hosts; i++)
-            if (r->hosts[i].seg == q && r->hosts[i].crown) {
+            if (r->hosts[i].seg >= 0 && r->hosts[i].crown && !crown[r->hosts[i].seg]++)
                 r->sum.crown_segments++;
-                break;
-            }
+        free(crown);
+    }
 
     rtable *findings = add_table(r, "findings", "Findings",
         "What a reader should know first.", cols_findings, NCOLS(cols_findings));
@@ -2169,6 +2359,15 @@ report_build(const report_cfg *cfg, int *code, char *err, size_t errlen)
         goto fail;
     }
     r->doc = json_tokener_parse(text);     /* valid: policy_parse accepted it */
+    {
+        /* the per-segment host lists of a recommendation are not shown (the inventory is): drop them */
+        json_object *segs = jarr(r->doc, "segments");
+        for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
+            json_object *o = json_object_array_get_idx(segs, i);
+            if (json_object_is_type(o, json_type_object))
+                json_object_object_del(o, "hosts");
+        }
+    }
     free(text);
     text = NULL;
     int nrule = policy_n_rules(r->p);
@@ -2185,6 +2384,10 @@ report_build(const report_cfg *cfg, int *code, char *err, size_t errlen)
         rt_set_show(inv, cfg->max_rows);
     rt_set_empty(inv, "No internal hosts.");
 
+    if (index_rules(r) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     /* the database */
     if (!(g = graph_open(cfg->db, GRAPH_READ, code, err, errlen)))
         goto fail;
@@ -2274,6 +2477,9 @@ report_free(report *r)
     free(r->caps);
     free(r->seg_blast);
     free(r->seg_workloads);
+    free(r->by_src);
+    free(r->by_src_off);
+    free(r->generic);
     free(r->policy_source);
     free(r->db);
     if (r->doc)

@@ -122,9 +122,9 @@ typedef struct report_map_edge {
 
 /* The map. */
 typedef struct report_map {
-    uint32_t n_nodes, n_edges;
-    const report_map_node *nodes;
-    const report_map_edge *edges;
+    uint32_t n_nodes, n_edges;  /* entries in nodes[], edges[] */
+    const report_map_node *nodes; /* segments, then the Internet and other references */
+    const report_map_edge *edges; /* rules folded per pair, hubs' edges left out */
     uint32_t omitted_segments;  /* segments left out of a very large map */
     uint32_t hub_threshold;     /* segments a hub is used by / reaches */
 } report_map;

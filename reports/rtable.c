@@ -198,15 +198,59 @@ rt_set_show(rtable *t, size_t rows)
     t->show = rows;
 }
 
-const char *rt_id(const rtable *t) { return t->id; }
-const char *rt_title(const rtable *t) { return t->title; }
-const char *rt_intro(const rtable *t) { return t->intro; }
-const char *rt_note(const rtable *t) { return t->note ? t->note : ""; }
-const char *rt_empty(const rtable *t) { return t->empty ? t->empty : ""; }
-size_t rt_show(const rtable *t) { return t->show; }
-size_t rt_ncols(const rtable *t) { return t->ncols; }
-size_t rt_nrows(const rtable *t) { return t->nrows; }
-int rt_oom(const rtable *t) { return t->oom; }
+const char *
+rt_id(const rtable *t)
+{
+    return t->id;
+}
+
+const char *
+rt_title(const rtable *t)
+{
+    return t->title;
+}
+
+const char *
+rt_intro(const rtable *t)
+{
+    return t->intro;
+}
+
+const char *
+rt_note(const rtable *t)
+{
+    return t->note ? t->note : "";
+}
+
+const char *
+rt_empty(const rtable *t)
+{
+    return t->empty ? t->empty : "";
+}
+
+size_t
+rt_show(const rtable *t)
+{
+    return t->show;
+}
+
+size_t
+rt_ncols(const rtable *t)
+{
+    return t->ncols;
+}
+
+size_t
+rt_nrows(const rtable *t)
+{
+    return t->nrows;
+}
+
+int
+rt_oom(const rtable *t)
+{
+    return t->oom;
+}
 
 const rt_col *
 rt_colinfo(const rtable *t, size_t c)

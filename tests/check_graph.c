@@ -3,10 +3,12 @@
  * corrupt records (every truncation, bad version, bad fields, random
  * bytes), day counting, merges, the RocksDB store (accumulation, schema
  * refusal, foreign directories, the writer lock, corrupt records skipped)
- * and the aggregator (flows folded, forced flushes).
+ * and the aggregator (flows folded, forced flushes; shards folded by two
+ * threads give the database one thread gives).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -890,6 +892,160 @@ START_TEST(test_aggregator_caps)
 }
 END_TEST
 
+/* The flows of the shard test: 400 flows over 7 clients and 5 servers,
+   3 days, MACs, a name.  Odd flows go to shard 1, even ones to shard 0;
+   the odd flows of client 10.4.1.1 are 100 days later, so its edges'
+   days from the two shards do not fit one bitmap (a spill). */
+static flow
+shard_flow(int i, const char **name)
+{
+    char c[32], sv[32];
+    snprintf(c, sizeof(c), "10.4.%d.1", i % 7);
+    snprintf(sv, sizeof(sv), i % 5 == 4 ? "93.184.216.%d" : "10.5.%d.1", i % 5);
+    uint64_t t = 19000 * DAY_NS + (uint64_t)(i % 3) * DAY_NS + (uint64_t)i;
+    if (i % 2 == 1 && i % 7 == 1)
+        t += 100 * DAY_NS;
+    flow f = mkflow(c, (uint16_t)(1024 + i), sv, i % 3 ? 443 : 80, 6, t, t + 5,
+                    i % 4 ? FLOW_ORIGIN_HANDSHAKE : FLOW_ORIGIN_PORT);
+    f.d[0].has_mac = 1;
+    memcpy(f.d[0].mac, "\x02\x00\x00\x00\x00", 5);
+    f.d[0].mac[5] = (uint8_t)(i % 3);
+    f.d[0].first_ns = t;
+    *name = i % 5 == 4 ? "www.example.com" : NULL;
+    return f;
+}
+
+/* One thread folding every other flow into its shard. */
+typedef struct shard_job {
+    graphagg_shard *s;          /* its shard */
+    int parity;                 /* flows i with i % 2 == parity */
+} shard_job;
+
+static void *
+shard_run(void *arg)
+{
+    shard_job *j = arg;
+    for (int i = j->parity; i < 400; i += 2) {
+        const char *name;
+        flow f = shard_flow(i, &name);
+        graphagg_shard_flow(j->s, &f, i % 3 ? "TLS" : "HTTP", -1, name);
+    }
+    return NULL;
+}
+
+/* Every record of a database, encoded, in key order, into buf; returns bytes. */
+typedef struct dump_ctx {
+    uint8_t *buf;               /* the dump */
+    size_t len, cap;            /* used, allocated */
+} dump_ctx;
+
+static int
+dump_node(void *ctx, const graph_node *n)
+{
+    dump_ctx *d = ctx;
+    ck_assert_uint_le(d->len + GRAPHREC_VAL_MAX, d->cap);
+    d->len += graphrec_node_encode(n, d->buf + d->len, GRAPHREC_VAL_MAX);
+    return 0;
+}
+
+static int
+dump_edge(void *ctx, const graph_edge *e)
+{
+    dump_ctx *d = ctx;
+    ck_assert_uint_le(d->len + GRAPHREC_VAL_MAX, d->cap);
+    d->len += graphrec_edge_encode(e, d->buf + d->len, GRAPHREC_VAL_MAX);
+    return 0;
+}
+
+static void
+dump_db(const char *dir, dump_ctx *d)
+{
+    char err[512];
+    int code;
+    graph *g = graph_open(dir, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_foreach_node(g, dump_node, d, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_foreach_edge(g, dump_edge, d, err, sizeof(err)), 0);
+    graph_close(g);
+}
+
+START_TEST(test_aggregator_shards)
+{
+    static graph_capture cap;
+    char err[512];
+    int code;
+    mk_tmp();
+    netclass *nc = netclass_create();
+    graphagg_cfg cfg;
+    graphagg_cfg_default(&cfg);
+    cfg.flush_interval_s = 0;
+    cfg.nc = nc;
+    memset(&cap, 0, sizeof(cap));
+    cap.id = 9;
+
+    /* One thread, one window. */
+    graph *g = graph_open(dbpath("one"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    for (int i = 0; i < 400; i++) {
+        const char *name;
+        flow f = shard_flow(i, &name);
+        graphagg_flow(a, &f, i % 3 ? "TLS" : "HTTP", -1, name);
+    }
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->flows, 400);
+    graphagg_free(a);
+    graph_close(g);
+
+    /* Two threads, two shards: with the default caps (one window, where
+       client 10.4.1.1's edges spill), then with caps small enough that the
+       shards wait for the background flusher. */
+    for (int run = 0; run < 2; run++) {
+        g = graph_open(dbpath(run ? "small" : "two"), GRAPH_WRITE, &code, err, sizeof(err));
+        ck_assert_msg(g != NULL, "%s", err);
+        if (run)
+            cfg.max_nodes = cfg.max_edges = 32;
+        a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+        ck_assert_msg(a != NULL, "%s", err);
+        shard_job job[2];
+        pthread_t th[2];
+        for (int k = 0; k < 2; k++) {
+            job[k].s = graphagg_shard_create(a, 2);
+            job[k].parity = k;
+            ck_assert_ptr_nonnull(job[k].s);
+        }
+        ck_assert_int_eq(graphagg_start(a, err, sizeof(err)), 0);
+        for (int k = 0; k < 2; k++)
+            ck_assert_int_eq(pthread_create(&th[k], NULL, shard_run, &job[k]), 0);
+        for (int k = 0; k < 2; k++)
+            pthread_join(th[k], NULL);
+        ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+        const graphagg_stats *st = graphagg_get_stats(a);
+        ck_assert_uint_eq(st->flows, 400);
+        if (run)
+            ck_assert_uint_ge(st->flushes_forced, 1);
+        else
+            ck_assert_uint_eq(st->flushes, 1);     /* its two batches count as one flush */
+        graphagg_free(a);
+        graph_close(g);
+    }
+
+    static uint8_t b1[1 << 20], b2[1 << 20];
+    dump_ctx d1 = { b1, 0, sizeof(b1) };
+    dump_db(dbpath("one"), &d1);
+    ck_assert_uint_gt(d1.len, 0);
+    for (int run = 0; run < 2; run++) {
+        dump_ctx d2 = { b2, 0, sizeof(b2) };
+        dump_db(dbpath(run ? "small" : "two"), &d2);
+        ck_assert_uint_eq(d1.len, d2.len);
+        ck_assert_int_eq(memcmp(b1, b2, d1.len), 0);
+    }
+    netclass_free(nc);
+    rm_tree(tmpdir);
+}
+END_TEST
+
 Suite *
 suite_graph(void)
 {
@@ -910,6 +1066,7 @@ suite_graph(void)
     tcase_add_test(db, test_store_skips_corrupt);
     tcase_add_test(db, test_aggregator);
     tcase_add_test(db, test_aggregator_caps);
+    tcase_add_test(db, test_aggregator_shards);
     suite_add_tcase(s, db);
     return s;
 }

@@ -24,9 +24,9 @@
 
 /* What a writer produced, as a string (caller frees). */
 typedef struct memout {
-    char *buf;
-    size_t len;
-    FILE *f;
+    char *buf;                  /* the text (malloc'ed by open_memstream) */
+    size_t len;                 /* its length */
+    FILE *f;                    /* the stream writing it */
 } memout;
 
 static void
@@ -221,6 +221,12 @@ put_node(graph_batch *b, const char *addr, int internal, const char *hostname)
     graph_addr a = ga(addr);
     graph_node_init(&n, &a);
     n.internal = (uint8_t)internal;
+    if (!internal) {
+        n.has_geo = 1;
+        memcpy(n.geo.country, "US", 3);
+        n.geo.asn = 15169;
+        snprintf(n.geo.org, sizeof(n.geo.org), "Google LLC");
+    }
     n.first_ns = 1710115200000000000ULL;
     n.last_ns = 1710118800000000000ULL;
     n.as_client.flows = 1;
@@ -351,6 +357,16 @@ START_TEST(test_report_small)
     ck_assert_uint_eq(s->risky_allowed[RISK_HIGH], 0);
     ck_assert_uint_eq(s->unknown_devices, 1);     /* 10.0.0.2 */
     ck_assert_uint_eq(s->external_peers, 1);
+    ck_assert_uint_eq(s->countries, 1);
+    const rtable *peers = report_table_find(r, "external_peers");
+    ck_assert_uint_eq(rt_nrows(peers), 1);
+    ck_assert_str_eq(cell(peers, 0, "country")->s, "US");
+    ck_assert_str_eq(cell(peers, 0, "asn")->s, "AS15169");
+    ck_assert_str_eq(cell(peers, 0, "org")->s, "Google LLC");
+    ck_assert_uint_eq(cell(peers, 0, "flows_out")->u, 5);
+    const rtable *unknown = report_table_find(r, "unknown_devices");
+    ck_assert_uint_eq(rt_nrows(unknown), 1);
+    ck_assert_str_eq(cell(unknown, 0, "addr")->s, "10.0.0.2");
 
     const rtable *rules = report_table_find(r, "rules");
     ck_assert_uint_eq(rt_nrows(rules), 2);

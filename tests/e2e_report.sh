@@ -100,7 +100,8 @@ if [ -f "$SCEN/train.pcap" ]; then
     expect_grep "blast radius" "$TMP/err" "enterprise-1: report prints a summary"
     expect_exit 0 "enterprise-1: report json" -- "$S" report -q --db "$EDB" --labels "$TMP/crown.txt" -o "$TMP/ent.json"
     "$S" recommend -q --db "$EDB" --labels "$TMP/crown.txt" -o "$TMP/ent-policy.json"
-    "$PYTHON" - "$TMP/ent.json" "$TMP/ent-policy.json" <<'EOF' && pass "enterprise-1: the report agrees with segscope recommend" || fail "enterprise-1: report and recommend disagree"
+    "$S" check -q --policy "$TMP/ent-policy.json" --db "$EDB" --list --format json -o "$TMP/ent-check.json"
+    "$PYTHON" - "$TMP/ent.json" "$TMP/ent-policy.json" "$TMP/ent-check.json" <<'EOF' && pass "enterprise-1: the report agrees with segscope recommend" || fail "enterprise-1: report and recommend disagree"
 import json, sys
 r = json.load(open(sys.argv[1])); p = json.load(open(sys.argv[2]))
 s = r["summary"]; t = r["tables"]
@@ -122,6 +123,14 @@ want(any("crown-jewel" in n["flags"] for n in r["map"]["nodes"]), "a crown jewel
 want(len(t["inventory"]["rows"]) > 200, "inventory of %d hosts" % len(t["inventory"]["rows"]))
 want(any(i.endswith("[dhcp_hostname via dhcp]") for row in t["inventory"]["rows"] for i in row["identities"]),
      "identities say where they came from")
+# the report's verdicts (its own rule index) are segscope check's (policy_allows): same flows per rule
+c = json.load(open(sys.argv[3]))
+per = {}
+for f in c["flows"]:
+    if f["verdict"] == "allow":
+        per[f["rule"]] = per.get(f["rule"], 0) + f["flows"]
+mine = {row["rule"] - 1: row["flows"] for row in t["rules"]["rows"] if row["flows"]}
+want(per == mine, "rule evidence equals segscope check --db's verdicts (%d rules with traffic)" % len(per))
 sys.exit(0 if ok else 1)
 EOF
 else
