@@ -14,6 +14,7 @@
 
 #include "analyzer/graph.h"
 #include "capture/engine.h"
+#include "analyzer/labels.h"
 #include "recommender/model.h"
 
 /* Loading state. */
@@ -144,4 +145,41 @@ model_load_db(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     return c.m;
+}
+
+/* Labels applied to one host. */
+typedef struct lab_ctx {
+    model *m;                   /* the model */
+    uint32_t h;                 /* the host */
+    int oom;                    /* an allocation failed */
+} lab_ctx;
+
+static void
+on_label(const char *key, const char *value, void *ctx)
+{
+    lab_ctx *c = ctx;
+    if (model_host_label(c->m, c->h, key, value) < 0)
+        c->oom = 1;
+}
+
+int
+model_apply_labels(model *m, const labels *lab)
+{
+    uint32_t n = model_n_hosts(m);
+    for (uint32_t h = 0; h < n; h++) {
+        const model_host *x = model_host_get(m, h);
+        uint32_t na;
+        const model_attr *a = model_host_attrs(m, h, &na);
+        const char *names[32];
+        int nn = 0;
+        for (uint32_t i = 0; i < na && nn < 32; i++)
+            if (a[i].kind == MODEL_ATTR_NAME)
+                names[nn++] = model_str(m, a[i].value);
+        lab_ctx c = { .m = m, .h = h };
+        uint8_t addr[16];
+        memcpy(addr, x->addr, 16);
+        if (labels_match(lab, addr, x->ipv, names, nn, on_label, &c) < 0 || c.oom)
+            return -1;
+    }
+    return model_finish(m);
 }

@@ -121,4 +121,10 @@ size_t model_mem(const model *m);
    one-line reason in err on failure. Defined in recommender/load_db.c. */
 model *model_load_db(const char *dir, char *err, size_t errlen);
 
+struct labels;
+/* Apply a labels file (analyzer/labels.h) to every host of m, matched by
+   address and by the names the host has; then model_finish(m).  0, or -1
+   when memory ran out. */
+int model_apply_labels(model *m, const struct labels *lab);
+
 #endif

@@ -386,43 +386,6 @@ flows_push(rflows *a, const rflow *f)
 
 /* ---- step 1 and 2: model, labels, policy -------------------------------------- */
 
-/* Labels applied to one model host. */
-typedef struct lab_ctx {
-    model *m;                   /* the model */
-    uint32_t h;                 /* the host */
-    int oom;                    /* an allocation failed */
-} lab_ctx;
-
-static void
-on_model_label(const char *key, const char *value, void *ctx)
-{
-    lab_ctx *c = ctx;
-    if (model_host_label(c->m, c->h, key, value) < 0)
-        c->oom = 1;
-}
-
-/* Apply the labels file to the model, like segscope recommend --labels. 0 or -1 (OOM). */
-static int
-apply_labels(model *m, const labels *lab)
-{
-    uint32_t n = model_n_hosts(m);
-    for (uint32_t h = 0; h < n; h++) {
-        const model_host *x = model_host_get(m, h);
-        uint32_t na;
-        const model_attr *a = model_host_attrs(m, h, &na);
-        const char *names[32];
-        int nn = 0;
-        for (uint32_t i = 0; i < na && nn < 32; i++)
-            if (a[i].kind == MODEL_ATTR_NAME)
-                names[nn++] = model_str(m, a[i].value);
-        lab_ctx c = { .m = m, .h = h };
-        uint8_t addr[16];
-        memcpy(addr, x->addr, 16);
-        if (labels_match(lab, addr, x->ipv, names, nn, on_model_label, &c) < 0 || c.oom)
-            return -1;
-    }
-    return model_finish(m);
-}
 
 /* Read a whole file ("-" = stdin) into a NUL-terminated buffer. */
 static char *
@@ -2340,7 +2303,7 @@ report_build(const report_cfg *cfg, int *code, char *err, size_t errlen)
         *code = strstr(err, "out of memory") ? EXIT_RUNTIME : EXIT_INPUT;
         goto fail;
     }
-    if (r->lab && apply_labels(r->m, r->lab) < 0) {
+    if (r->lab && model_apply_labels(r->m, r->lab) < 0) {
         snprintf(err, errlen, "out of memory applying labels");
         goto fail;
     }
