@@ -21,6 +21,14 @@
 /* Interned names: open addressing over a power-of-two table. */
 #define NAMES_SLOTS 8192u
 #define NAMES_MAX   (NAMES_SLOTS / 2)
+/* Names of (master, app) protocol pairs already formatted: direct-mapped. */
+#define PAIR_SLOTS 1024u
+
+/* One formatted "master.app" name (ndpi_protocol2name depends on the pair only). */
+typedef struct pair_name {
+    uint32_t key;               /* master << 16 | app, + 1 (0 = empty) */
+    const char *name;           /* interned */
+} pair_name;
 
 struct dpi {
     struct ndpi_detection_module_struct *mod;   /* the detection module */
@@ -29,6 +37,8 @@ struct dpi {
     uint64_t last_ms;           /* latest packet time handed to nDPI (never goes back) */
     char **names;               /* NAMES_SLOTS interned strings (NULL = free slot) */
     uint32_t n_names;           /* slots used */
+    pair_name pairs[PAIR_SLOTS]; /* app names by protocol pair, a cache */
+    const char *cat_names[NDPI_PROTOCOL_NUM_CATEGORIES]; /* interned category names, a cache */
 };
 
 void
@@ -274,8 +284,23 @@ collect(dpi *d, dpi_info *i, struct ndpi_flow_struct *nf, ndpi_protocol p)
     i->master_id = p.master_protocol;
     i->app_id = p.app_protocol;
     i->category_id = (uint16_t)p.category;
-    i->app = intern(d, ndpi_protocol2name(d->mod, p, name, sizeof(name)));
-    i->category = intern(d, ndpi_category_get_name(d->mod, p.category));
+    /* Formatting the name (snprintf) and interning it cost more than the
+       rest of a short flow's end: both names are cached. */
+    uint32_t key = ((uint32_t)p.master_protocol << 16 | p.app_protocol) + 1;
+    pair_name *pn = &d->pairs[(key * 2654435761u) >> 22];     /* 10 bits: PAIR_SLOTS */
+    if (pn->key != key) {
+        pn->name = intern(d, ndpi_protocol2name(d->mod, p, name, sizeof(name)));
+        pn->key = key;
+    }
+    i->app = pn->name;
+    if ((unsigned)p.category < NDPI_PROTOCOL_NUM_CATEGORIES) {
+        const char **cn = &d->cat_names[p.category];
+        if (!*cn)
+            *cn = intern(d, ndpi_category_get_name(d->mod, p.category));
+        i->category = *cn;
+    } else {
+        i->category = intern(d, ndpi_category_get_name(d->mod, p.category));
+    }
     i->confidence = nf->confidence < NDPI_CONFIDENCE_MAX ? (uint8_t)nf->confidence : DPI_CONF_UNKNOWN;
     i->risk = nf->risk;
 

@@ -33,6 +33,7 @@
  * shard asks; graphagg_flush itself is serialised by flush_mu.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,8 @@ struct graphagg {
     pthread_mutex_t err_mu;     /* guards err when threads fail */
     char err[512];              /* why */
     graphagg_stats st;          /* counters */
+    uint64_t pub_flushes;       /* st.flushes for graphagg_progress (atomic) */
+    uint64_t pub_records;       /* st.nodes_written + st.edges_written, likewise */
     pthread_mutex_t flush_mu;   /* one flush at a time */
     graphagg_shard *shard[AGG_MAX_SHARDS]; /* shards, if any */
     int n_shards;               /* shard[] used */
@@ -537,6 +540,13 @@ const graphagg_stats *
 graphagg_get_stats(const graphagg *a)
 {
     return &a->st;
+}
+
+void
+graphagg_progress(const graphagg *a, uint64_t *flushes, uint64_t *records)
+{
+    *flushes = __atomic_load_n(&a->pub_flushes, __ATOMIC_RELAXED);
+    *records = __atomic_load_n(&a->pub_records, __ATOMIC_RELAXED);
 }
 
 int
@@ -1039,6 +1049,27 @@ shard_take(graphagg *a, graphagg_shard *s)
 
 /* ---- flushing ------------------------------------------------------------------ */
 
+/*
+ * graph_node_init and graph_edge_init for a record about to be filled and
+ * encoded: zero all but the entry arrays, which the record functions and
+ * the encoder use only up to their counts (n_mac, n_ident, n_label,
+ * n_name, days.n).  A node's arrays are some 8 KB, written per new node.
+ */
+static void
+node_init_light(graph_node *n, const graph_addr *a)
+{
+    memset(n, 0, offsetof(graph_node, mac));
+    memset(&n->geo, 0, sizeof(n->geo));
+    n->addr = *a;
+}
+
+static void
+edge_init_light(graph_edge *e, const graph_edge_key *k)
+{
+    memset(e, 0, offsetof(graph_edge, name));
+    e->k = *k;
+}
+
 /* Node delta n merged into what the database holds, into the batch; 0 put, 1 skipped, -1 error. */
 static int
 flush_node(graphagg *a, const agg_node *n)
@@ -1053,7 +1084,7 @@ flush_node(graphagg *a, const agg_node *n)
     if (r < 0)
         a->st.corrupt_replaced++;
     if (r <= 0) {
-        graph_node_init(rec, &n->addr);
+        node_init_light(rec, &n->addr);
         a->st.nodes_new++;
     }
     /* Only identities for a stored node: skip the write if nothing changes. */
@@ -1101,7 +1132,7 @@ flush_edge(graphagg *a, const agg_edge *e)
     if (r < 0)
         a->st.corrupt_replaced++;
     if (r <= 0) {
-        graph_edge_init(rec, &k);
+        edge_init_light(rec, &k);
         a->st.edges_new++;
     }
     /* The delta, merged as graph_edge_merge() merges a record. */
@@ -1275,6 +1306,9 @@ graphagg_flush(graphagg *a)
     }
     if (rc == 0) {
         a->st.flushes++;
+        __atomic_store_n(&a->pub_flushes, a->st.flushes, __ATOMIC_RELAXED);
+        __atomic_store_n(&a->pub_records, a->st.nodes_written + a->st.edges_written,
+                         __ATOMIC_RELAXED);
         uint64_t t1 = mono_ns();
         double secs = (double)(t1 - t0) / 1e9;
         a->st.flush_secs += secs;

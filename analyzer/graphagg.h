@@ -134,12 +134,10 @@ int graphagg_finish(graphagg *a, int state);
 int graphagg_failed(const graphagg *a);
 const char *graphagg_error(const graphagg *a);
 
-/*
- * The statistics.  While a background flusher runs they change under the
- * caller: read them for display only (a progress line), exactly after
- * graphagg_finish().
- */
+/* The statistics; with a background flusher, read them after graphagg_finish(). */
 const graphagg_stats *graphagg_get_stats(const graphagg *a);
+/* Flushes committed and records written so far: safe from any thread. */
+void graphagg_progress(const graphagg *a, uint64_t *flushes, uint64_t *records);
 /* Bytes held by the deltas now (for --stats and benchmarks). */
 size_t graphagg_mem(const graphagg *a);
 

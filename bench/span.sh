@@ -15,8 +15,9 @@
 #        CALLGRIND=0  skip the callgrind section
 #
 # Every file is read once first so that every program reads it from the page
-# cache.  Per program: wall seconds and peak RSS (/usr/bin/time -f "%e %M"),
-# packets/s, the ratio of its time to the floor's and to ndpiReader's.
+# cache.  Per program: wall seconds, CPU seconds (user + system, which tells
+# a loaded machine apart) and peak RSS (/usr/bin/time -f "%e %M %U %S"),
+# packets/s, the ratio of its wall time to the floor's and to ndpiReader's.
 # Then: capture --threads 2 against single-threaded capture (packet rate),
 # memory per live flow on short (peak RSS / flows, and --stats), and
 # callgrind instructions per packet (total Ir / packets, valgrind) on the
@@ -54,27 +55,28 @@ bulk=$out/bulk-16.pcap
 # A budget above every input's flow count: every flow stays alive (none evicted).
 maxflows="--max-flows $((nflows + nflows / 2))"
 
-# run NAME CMD...: best of REPEAT runs as "seconds rss_kib" in $out/span.NAME;
+# run NAME CMD...: best of REPEAT runs as "seconds rss_kib cpu_seconds" in $out/span.NAME;
 # the last run's stderr in $out/span.NAME.err.  A failed run is reported.
 run() {
     name=$1; shift
     best=
     n=$REPEAT
-    case $name in ndpi*) n=1 ;; esac
+    case $name in *.ndpi) n=1 ;; esac
     i=0
     while [ $i -lt "$n" ]; do
         rm -rf "$db"
-        if ! /usr/bin/time -f "%e %M" -o "$out/span.time" "$@" > /dev/null 2> "$out/span.$name.err"; then
+        if ! /usr/bin/time -f "%e %M %U %S" -o "$out/span.time" "$@" > /dev/null 2> "$out/span.$name.err"; then
             echo "bench/span.sh: $name failed: $(tail -2 "$out/span.$name.err")" >&2
         fi
-        r=$(tail -1 "$out/span.time")
-        if [ -z "$best" ] || [ "$(echo "${r% *} < ${best% *}" | bc)" = 1 ]; then best=$r; fi
+        r=$(tail -1 "$out/span.time" | awk '{t = $1 < 0.01 ? 0.01 : $1; printf "%s %s %.2f", t, $2, $3 + $4}')
+        if [ -z "$best" ] || [ "$(echo "${r%% *} < ${best%% *}" | bc)" = 1 ]; then best=$r; fi
         i=$((i + 1))
     done
     echo "$best" > "$out/span.$name"
 }
 stat_of() { awk -v k="$1" '$1==k{s+=$2} END{print s+0}' "$2"; }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for input in mixed short bulk; do
     eval f=\$$input
     cat "$f" > /dev/null
@@ -91,13 +93,13 @@ rm -rf "$db"
 
 # ---- the table ------------------------------------------------------------
 ratio() { [ -s "$2" ] && echo "$1 $(cut -d' ' -f1 "$2")" | awk '{printf "%.2f", $1 / $2}' || echo -; }
-echo "segscope $("$S" --version | cut -d' ' -f2), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
+echo "segscope $("$S" --version | cut -d' ' -f2), $(nproc) CPUs, load average before: $load0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 for input in mixed short bulk; do
     eval f=\$$input
     read pk nf < "$out/span.$input.info"
     printf "\n%s: %s, %s packets, %s flows, %.0f MB\n" "$input" "$(basename "$f")" "$pk" "$nf" \
         "$(echo "$(stat -c %s "$f") / 1000000" | bc -l)"
-    printf "%-32s %8s %12s %9s %8s %8s\n" program seconds packets/s rss_MiB x_floor x_ndpi
+    printf "%-30s %8s %8s %12s %9s %8s %8s\n" program seconds cpu_s packets/s rss_MiB x_floor x_ndpi
     for p in floor ndpi nodpi flows cap1 cap2; do
         r=$out/span.$input.$p
         [ -s "$r" ] || continue
@@ -109,13 +111,13 @@ for input in mixed short bulk; do
         cap1) name="segscope capture" ;;
         cap2) name="segscope capture --threads 2" ;;
         esac
-        read t rss < "$r"
-        printf "%-32s %8.2f %12.0f %9.1f %8s %8s\n" "$name" "$t" "$(echo "$pk / $t" | bc -l)" \
+        read t rss cpu < "$r"
+        printf "%-30s %8.2f %8.2f %12.0f %9.1f %8s %8s\n" "$name" "$t" "$cpu" "$(echo "$pk / $t" | bc -l)" \
             "$(echo "$rss / 1024" | bc -l)" "$(ratio "$t" "$out/span.$input.floor")" \
             "$(ratio "$t" "$out/span.$input.ndpi")"
     done
-    read t1 x < "$out/span.$input.cap1"
-    read t2 x < "$out/span.$input.cap2"
+    read t1 x y < "$out/span.$input.cap1"
+    read t2 x y < "$out/span.$input.cap2"
     printf "capture --threads 2 / single-threaded packet rate: %.2f\n" "$(echo "$t1 / $t2" | bc -l)"
 done
 
@@ -125,8 +127,15 @@ printf "\nmemory per live flow on short (%s flows alive at the end):\n" "$nf"
 for p in ndpi nodpi flows cap1 cap2; do
     r=$out/span.short.$p
     [ -s "$r" ] || continue
-    read t rss < "$r"
-    printf "  %-10s peak RSS / flows = %.0f bytes\n" "$p" "$(echo "$rss * 1024 / $nf" | bc -l)"
+    read t rss cpu < "$r"
+    case $p in
+    ndpi) name="ndpiReader -q" ;;
+    nodpi) name="segscope flows --no-dpi" ;;
+    flows) name="segscope flows" ;;
+    cap1) name="segscope capture" ;;
+    cap2) name="segscope capture --threads 2" ;;
+    esac
+    printf "  %-30s peak RSS / flows = %.0f bytes\n" "$name" "$(echo "$rss * 1024 / $nf" | bc -l)"
 done
 e=$out/span.short.cap1.err
 printf "  capture --stats: flow_record_bytes %s, nDPI state %s bytes/flow while detecting, kept after detection %s bytes/flow, flow_bytes_after_detection %s, flows_peak %s\n" \

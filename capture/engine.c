@@ -49,7 +49,12 @@ typedef struct batch {
     uint8_t data[BATCH_BYTES];
 } batch;
 
-/* One worker: a flow table and the consumer's context. */
+/* One worker: a flow table and the consumer's context.  Its fields come
+   in three groups, each on cache lines of its own (the engine is allocated
+   64-byte aligned): what the worker thread writes per packet, the queue
+   both threads take the mutex for, and what the reading thread writes per
+   packet.  Sharing a line between the first and the last made the reader
+   miss on every frame. */
 typedef struct worker {
     struct eng *e;
     int id;
@@ -57,11 +62,13 @@ typedef struct worker {
     void *ctx;                          /* hook context */
     pthread_t th;
     int started;
-    pthread_mutex_t mu;
+    uint64_t decoded, frag_unmatched;
+    uint64_t active;                    /* flows in its table after its last batch (atomic) */
+    _Alignas(64) pthread_mutex_t mu;
     pthread_cond_t cv;
     batch *qhead, *qtail;               /* queued batches */
-    batch *fill;                        /* batch the reader is filling */
-    uint64_t decoded, frag_unmatched;
+    _Alignas(64) batch *fill;           /* batch the reader is filling */
+    char pad[64 - sizeof(batch *)];     /* keep the next worker's fields off this line */
 } worker;
 
 struct eng {
@@ -76,6 +83,8 @@ struct eng {
     pthread_cond_t pool_cv;
     batch *pool;
     eng_stats st;
+    pthread_mutex_t pub_mu;             /* guards pub */
+    eng_stats pub;                      /* st as the reading thread last published it */
     flowtab_stats ftsum;
     uint64_t bpf_unusable;
     uint64_t t_start, t_last_progress;  /* monotonic ns */
@@ -112,12 +121,13 @@ eng *
 eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, size_t errlen)
 {
     char why[512];
-    eng *e = calloc(1, sizeof(*e));
+    eng *e = aligned_alloc(64, (sizeof(*e) + 63) / 64 * 64);     /* see struct worker */
     *code = EXIT_RUNTIME;
     if (!e) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    memset(e, 0, sizeof(*e));
     e->cfg = *cfg;
     if (hooks)
         e->hooks = *hooks;
@@ -126,6 +136,7 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
         e->nw = 1;
     pthread_mutex_init(&e->pool_mu, NULL);
     pthread_cond_init(&e->pool_cv, NULL);
+    pthread_mutex_init(&e->pub_mu, NULL);
     if (cfg->filter && cfg->filter[0]) {
         e->bpf = capfilter_create(cfg->filter);
         if (!e->bpf) {
@@ -232,6 +243,7 @@ eng_free(eng *e)
     }
     pthread_mutex_destroy(&e->pool_mu);
     pthread_cond_destroy(&e->pool_cv);
+    pthread_mutex_destroy(&e->pub_mu);
     free(e);
 }
 
@@ -266,7 +278,7 @@ worker_of(const eng *e, const pkt_meta *m)
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 32;
-    return (unsigned)(h % (uint64_t)e->nw);
+    return (unsigned)(((h & 0xffffffffu) * (uint64_t)e->nw) >> 32);    /* [0, nw) without a division */
 }
 
 static batch *
@@ -359,6 +371,7 @@ worker_main(void *arg)
         }
         int end = b->end;
         uint64_t end_ns = b->end_ns;
+        __atomic_store_n(&w->active, flowtab_get_stats(w->ft)->active, __ATOMIC_RELAXED);
         pool_put(e, b);
         if (end) {
             /* Flows idle at the end of the input end as idle, as they
@@ -440,6 +453,23 @@ eng_frame(eng *e, const pf_packet *p)
 
 /* ---- progress ----------------------------------------------------------- */
 
+/* Publish the reading thread's counters for eng_stats_snapshot(). */
+static void
+eng_publish(eng *e)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    e->pub = e->st;
+    pthread_mutex_unlock(&e->pub_mu);
+}
+
+void
+eng_stats_snapshot(eng *e, eng_stats *out)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    *out = e->pub;
+    pthread_mutex_unlock(&e->pub_mu);
+}
+
 static uint64_t
 files_offset(const eng *e)
 {
@@ -453,9 +483,11 @@ files_offset(const eng *e)
 static uint64_t
 flows_now(const eng *e)
 {
+    if (e->nw == 1)
+        return flowtab_get_stats(e->w[0].ft)->active;   /* this thread's table */
     uint64_t n = 0;
     for (int i = 0; i < e->nw; i++)
-        n += flowtab_get_stats(e->w[i].ft)->active;   /* racy read, display only */
+        n += __atomic_load_n(&e->w[i].active, __ATOMIC_RELAXED);
     return n;
 }
 
@@ -521,8 +553,11 @@ run_files(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             if ((stop && *stop) ||
                 (e->cfg.max_packets && e->st.frames >= e->cfg.max_packets))
                 return 0;
-            if (e->cfg.progress && (e->st.frames & 4095) == 0)
-                eng_progress(e, 0);
+            if ((e->st.frames & 4095) == 0) {
+                eng_publish(e);
+                if (e->cfg.progress)
+                    eng_progress(e, 0);
+            }
         }
         e->st.files_read++;
         if (rc < 0) {
@@ -546,6 +581,7 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             break;
         if (limit && mono_ns() - t0 >= limit)
             break;
+        eng_publish(e);
         if (e->cfg.progress)
             eng_progress(e, 0);
         int any = 0;
@@ -676,6 +712,7 @@ eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
         e->st.frag_unmatched += e->w[i].frag_unmatched;
         e->w[i].decoded = e->w[i].frag_unmatched = 0;
     }
+    eng_publish(e);
     return rc;
 }
 

@@ -112,6 +112,13 @@ eng *eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err
  */
 int eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen);
 const eng_stats *eng_get_stats(const eng *e);
+/*
+ * A copy of the counters for another thread (e.g. a database flusher)
+ * while eng_run() goes on: as the reading thread last published them
+ * (every 4096 frames, and each round of a live capture), exact once
+ * eng_run() returned.
+ */
+void eng_stats_snapshot(eng *e, eng_stats *out);
 /* Flow table counters, summed over the workers. */
 const flowtab_stats *eng_flow_stats(const eng *e);
 /* Workers actually used. */

@@ -52,7 +52,7 @@ struct capture_ctx;
 
 /* One worker's state (the engine's hook context of worker i). */
 typedef struct cap_worker {
-    struct capture_ctx *c;      /* the capture */
+    _Alignas(64) struct capture_ctx *c; /* the capture (each worker on lines of its own) */
     dpi *dpi;                   /* application detection */
     cap_ident id;               /* identities from this worker's packets */
     graphagg_shard *shard;      /* this worker's graph deltas */
@@ -81,11 +81,13 @@ is_dhcp(const pkt_meta *m)
            (m->dport == 67 || m->dport == 68);
 }
 
-/* Reading thread: DHCP into the one table that sees it in input order. */
+/* Reading thread, every frame: DHCP into the one table that sees it in input order. */
 static void
 cap_frame(void *ctx, const pkt_meta *m, uint64_t ts_ns)
 {
     capture_ctx *c = ctx;
+    if (graphagg_failed(c->agg))
+        cli_stop = 1;               /* the flusher failed: stop reading */
     if (!is_dhcp(m))
         return;
     pthread_mutex_lock(&c->dhcp.mu);
@@ -154,10 +156,10 @@ static void
 cap_status(void *ctx, char *buf, size_t len)
 {
     capture_ctx *c = ctx;
-    const graphagg_stats *s = graphagg_get_stats(c->agg);   /* display only: racy */
-    snprintf(buf, len, "db flushes %llu, writes %llu",
-             (unsigned long long)s->flushes,
-             (unsigned long long)(s->nodes_written + s->edges_written));
+    uint64_t flushes, records;
+    graphagg_progress(c->agg, &flushes, &records);
+    snprintf(buf, len, "db flushes %llu, writes %llu", (unsigned long long)flushes,
+             (unsigned long long)records);
 }
 
 static void *
@@ -250,15 +252,16 @@ cap_preflush(void *ctx, graphagg *a)
     capture_ctx *c = ctx;
     if (cli_hup)
         reload_labels(c);
-    /* The engine's counters as they stand (read while the reading thread
-       updates them: exact at the last flush, which runs after eng_run). */
-    const eng_stats *st = eng_get_stats(c->e);
+    /* The engine's counters as last published (exact at the last flush,
+       which runs after eng_run). */
+    eng_stats st;
+    eng_stats_snapshot(c->e, &st);
     graph_capture *cap = graphagg_capture(a);
-    cap->frames = st->frames;
-    cap->bytes = st->bytes;
-    cap->decoded = st->decoded;
-    cap->first_ns = st->first_ns;
-    cap->last_ns = st->last_ns;
+    cap->frames = st.frames;
+    cap->bytes = st.bytes;
+    cap->decoded = st.decoded;
+    cap->first_ns = st.first_ns;
+    cap->last_ns = st.last_ns;
     for (int i = 0; i < c->nw; i++)
         hand_table(c, &c->w[i].id);
     hand_table(c, &c->dhcp);
@@ -539,7 +542,8 @@ capture_exec(int argc, char **argv)
     if ((rc = parse(argc, argv, &cfg, &o)) != 0)
         return rc < 0 ? 0 : rc;
 
-    static capture_ctx c;       /* large (a slot per possible worker) */
+    capture_ctx c;              /* a slot per possible worker: some 8 KB */
+    _Static_assert(sizeof(capture_ctx) < 16384, "capture_ctx lives on the stack");
     graph *g = NULL;
     memset(&c, 0, sizeof(c));
     c.verbose = o.verbose;
