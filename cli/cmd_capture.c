@@ -591,6 +591,7 @@ capture_exec(int argc, char **argv)
         }
     eng_hooks hooks = { .packet = cap_packet, .flow_end = cap_flow_end, .ctx = &c,
                         .worker_ctx = cap_worker_ctx, .status = cap_status, .frame = cap_frame };
+    cfg.own_dir = o.db;         /* live as root: the DB is handed to --user before the drop */
     if (!(c.e = eng_create(&cfg, &hooks, &code, err, sizeof(err)))) {
         cli_err("%s", err);
         rc = code;
