@@ -624,23 +624,6 @@ days_put_edge(agg_edge *e, const agg_edge *add)
 
 /* ---- folding ------------------------------------------------------------------- */
 
-static void
-widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l)
-{
-    if (f && (*first == 0 || f < *first))
-        *first = f;
-    if (l > *last)
-        *last = l;
-}
-
-static void
-counts_add(graph_counts *x, const graph_counts *y)
-{
-    x->flows += y->flows;
-    x->pkts += y->pkts;
-    x->bytes += y->bytes;
-}
-
 /* A MAC seen from first to last on node n (the most recent GRAPH_MAX_MACS are kept). */
 static void
 node_add_mac(agg_node *n, const uint8_t mac[6], uint64_t first, uint64_t last)
@@ -648,7 +631,7 @@ node_add_mac(agg_node *n, const uint8_t mac[6], uint64_t first, uint64_t last)
     unsigned i, oldest = 0;
     for (i = 0; i < n->n_mac; i++)
         if (memcmp(n->mac[i].mac, mac, 6) == 0) {
-            widen(&n->mac[i].first_ns, &n->mac[i].last_ns, first, last);
+            graph_widen(&n->mac[i].first_ns, &n->mac[i].last_ns, first, last);
             return;
         }
     if (n->n_mac < GRAPH_MAX_MACS) {
@@ -731,7 +714,7 @@ node_fold(graphagg *a, agg_maps *m, const graph_addr *addr, int server, const fl
     c->flows++;
     c->pkts += f->d[0].pkts + f->d[1].pkts;
     c->bytes += f->d[0].bytes + f->d[1].bytes;
-    widen(&n->first_ns, &n->last_ns, f->first_ns, f->last_ns);
+    graph_widen(&n->first_ns, &n->last_ns, f->first_ns, f->last_ns);
     if (d->has_mac)     /* the source MAC of the first packet it sent */
         node_add_mac(n, d->mac, d->first_ns, d->first_ns);
 }
@@ -791,7 +774,7 @@ fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char
         e->pkts[i] += f->d[i].pkts;
         e->bytes[i] += f->d[i].bytes;
     }
-    widen(&e->first_ns, &e->last_ns, f->first_ns, f->last_ns);
+    graph_widen(&e->first_ns, &e->last_ns, f->first_ns, f->last_ns);
     if (f->origin == FLOW_ORIGIN_HANDSHAKE || f->origin == FLOW_ORIGIN_SYNACK)
         e->hs++;
     else
@@ -859,7 +842,7 @@ graphagg_ident(graphagg *a, const graph_addr *addr, const char *kind, const char
     for (agg_ident *x = n->idents; x; x = x->next, count++)
         if (strcmp(x->id.kind, id.kind) == 0 && strcmp(x->id.value, id.value) == 0 &&
             strcmp(x->id.source, id.source) == 0) {
-            widen(&x->id.first_ns, &x->id.last_ns, first_ns, last_ns);
+            graph_widen(&x->id.first_ns, &x->id.last_ns, first_ns, last_ns);
             return;
         }
     if (count >= AGG_MAX_IDENTS)
@@ -962,9 +945,9 @@ merge_node(graphagg *a, agg_node *n)
         return;
     }
     x->create |= n->create;
-    widen(&x->first_ns, &x->last_ns, n->first_ns, n->last_ns);
-    counts_add(&x->as_client, &n->as_client);
-    counts_add(&x->as_server, &n->as_server);
+    graph_widen(&x->first_ns, &x->last_ns, n->first_ns, n->last_ns);
+    graph_counts_add(&x->as_client, &n->as_client);
+    graph_counts_add(&x->as_server, &n->as_server);
     for (unsigned i = 0; i < n->n_mac; i++)
         node_add_mac(x, n->mac[i].mac, n->mac[i].first_ns, n->mac[i].last_ns);
     while (n->idents) {             /* shards hold none; kept general */
@@ -998,7 +981,7 @@ merge_edge(graphagg *a, agg_edge *e)
         x->pkts[i] += e->pkts[i];
         x->bytes[i] += e->bytes[i];
     }
-    widen(&x->first_ns, &x->last_ns, e->first_ns, e->last_ns);
+    graph_widen(&x->first_ns, &x->last_ns, e->first_ns, e->last_ns);
     x->hs += e->hs;
     x->heur += e->heur;
     days_put_edge(x, e);
@@ -1093,9 +1076,9 @@ flush_node(graphagg *a, const agg_node *n)
         before = graphrec_node_encode(rec, a->enc, sizeof(a->enc));
     /* The delta, merged as graph_node_merge() merges a record (without
        building one: a graph_node is kilobytes, mostly identity slots). */
-    widen(&rec->first_ns, &rec->last_ns, n->first_ns, n->last_ns);
-    counts_add(&rec->as_client, &n->as_client);
-    counts_add(&rec->as_server, &n->as_server);
+    graph_widen(&rec->first_ns, &rec->last_ns, n->first_ns, n->last_ns);
+    graph_counts_add(&rec->as_client, &n->as_client);
+    graph_counts_add(&rec->as_server, &n->as_server);
     for (unsigned i = 0; i < n->n_mac; i++)
         graph_node_add_mac(rec, n->mac[i].mac, n->mac[i].first_ns, n->mac[i].last_ns);
     rec->internal = (uint8_t)netclass_is_internal(a->cfg.nc, n->addr.a, n->addr.family);
@@ -1141,7 +1124,7 @@ flush_edge(graphagg *a, const agg_edge *e)
         rec->pkts[i] += e->pkts[i];
         rec->bytes[i] += e->bytes[i];
     }
-    widen(&rec->first_ns, &rec->last_ns, e->first_ns, e->last_ns);
+    graph_widen(&rec->first_ns, &rec->last_ns, e->first_ns, e->last_ns);
     rec->flows_handshake += e->hs;
     rec->flows_heuristic += e->heur;
     for (uint64_t bits = e->day_bits; bits; bits &= bits - 1)

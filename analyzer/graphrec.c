@@ -619,9 +619,8 @@ graph_edge_init(graph_edge *e, const graph_edge_key *k)
     e->k = *k;
 }
 
-/* Widen [*first, *last] to cover [first, last]; 0 means unset. */
-static void
-widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l)
+void
+graph_widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l)
 {
     if (f && (*first == 0 || f < *first))
         *first = f;
@@ -629,8 +628,8 @@ widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l)
         *last = l;
 }
 
-static void
-counts_add(graph_counts *a, const graph_counts *b)
+void
+graph_counts_add(graph_counts *a, const graph_counts *b)
 {
     a->flows += b->flows;
     a->pkts += b->pkts;
@@ -701,7 +700,7 @@ graph_node_add_mac(graph_node *n, const uint8_t mac[6], uint64_t first_ns, uint6
     unsigned i, oldest = 0;
     for (i = 0; i < n->n_mac; i++)
         if (memcmp(n->mac[i].mac, mac, 6) == 0) {
-            widen(&n->mac[i].first_ns, &n->mac[i].last_ns, first_ns, last_ns);
+            graph_widen(&n->mac[i].first_ns, &n->mac[i].last_ns, first_ns, last_ns);
             sort_macs(n);
             return;
         }
@@ -737,7 +736,7 @@ graph_node_add_ident(graph_node *n, const char *kind, const char *value, const c
         graph_ident *x = &n->ident[i];
         if (strcmp(x->kind, id.kind) == 0 && strcmp(x->value, id.value) == 0 &&
             strcmp(x->source, id.source) == 0) {
-            widen(&x->first_ns, &x->last_ns, first_ns, last_ns);
+            graph_widen(&x->first_ns, &x->last_ns, first_ns, last_ns);
             return;
         }
     }
@@ -781,9 +780,9 @@ graph_node_set_label(graph_node *n, const char *key, const char *value)
 void
 graph_node_merge(graph_node *into, const graph_node *add)
 {
-    widen(&into->first_ns, &into->last_ns, add->first_ns, add->last_ns);
-    counts_add(&into->as_client, &add->as_client);
-    counts_add(&into->as_server, &add->as_server);
+    graph_widen(&into->first_ns, &into->last_ns, add->first_ns, add->last_ns);
+    graph_counts_add(&into->as_client, &add->as_client);
+    graph_counts_add(&into->as_server, &add->as_server);
     for (unsigned i = 0; i < add->n_mac && i < GRAPH_MAX_MACS; i++)
         graph_node_add_mac(into, add->mac[i].mac, add->mac[i].first_ns, add->mac[i].last_ns);
     for (unsigned i = 0; i < add->n_ident && i < GRAPH_MAX_IDENTS; i++) {
@@ -820,7 +819,7 @@ graph_edge_merge(graph_edge *into, const graph_edge *add)
         into->pkts[i] += add->pkts[i];
         into->bytes[i] += add->bytes[i];
     }
-    widen(&into->first_ns, &into->last_ns, add->first_ns, add->last_ns);
+    graph_widen(&into->first_ns, &into->last_ns, add->first_ns, add->last_ns);
     into->flows_handshake += add->flows_handshake;
     into->flows_heuristic += add->flows_heuristic;
     graph_days_merge(&into->days, &add->days);

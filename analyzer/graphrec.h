@@ -271,6 +271,10 @@ graphrec_status graphrec_capture_decode(const uint8_t *val, size_t len, graph_ca
 /* An empty node or edge with its key set (counters zero, times unset). */
 void graph_node_init(graph_node *n, const graph_addr *a);
 void graph_edge_init(graph_edge *e, const graph_edge_key *k);
+/* Widen [*first, *last] to cover [f, l]; 0 means unset. */
+void graph_widen(uint64_t *first, uint64_t *last, uint64_t f, uint64_t l);
+/* a += b. */
+void graph_counts_add(graph_counts *a, const graph_counts *b);
 
 /*
  * Fold add into into (same key): counters are summed, first/last seen
