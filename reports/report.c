@@ -1488,32 +1488,7 @@ out:
 
 /* ---- step 6: tables -------------------------------------------------------------------- */
 
-static int
-rflow_risk_cmp(const void *pa, const void *pb, void *ctx)
-{
-    const rflow *a = pa, *b = pb;
-    const report *r = ctx;
-    if (a->sev != b->sev)
-        return a->sev > b->sev ? -1 : 1;
-    if ((a->rule >= 0) != (b->rule >= 0))
-        return a->rule >= 0 ? -1 : 1;           /* still allowed first: those need action */
-    if (a->risk[0] != b->risk[0])
-        return a->risk[0] < b->risk[0] ? -1 : 1;
-    if (a->flows != b->flows)
-        return a->flows > b->flows ? -1 : 1;
-    int c = graph_addr_cmp(&r->hosts[a->c].addr, &r->hosts[b->c].addr);
-    if (c)
-        return c;
-    c = graph_addr_cmp(&r->hosts[a->s].addr, &r->hosts[b->s].addr);
-    if (c)
-        return c;
-    if (a->proto != b->proto)
-        return a->proto < b->proto ? -1 : 1;
-    if (a->port != b->port)
-        return a->port < b->port ? -1 : 1;
-    return strcmp(a->app, b->app);
-}
-
+/* Most flows first, then by hosts, protocol, port and application. */
 static int
 rflow_blocked_cmp(const void *pa, const void *pb, void *ctx)
 {
@@ -1532,6 +1507,19 @@ rflow_blocked_cmp(const void *pa, const void *pb, void *ctx)
     if (a->port != b->port)
         return a->port < b->port ? -1 : 1;
     return strcmp(a->app, b->app);
+}
+
+static int
+rflow_risk_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const rflow *a = pa, *b = pb;
+    if (a->sev != b->sev)
+        return a->sev > b->sev ? -1 : 1;
+    if ((a->rule >= 0) != (b->rule >= 0))
+        return a->rule >= 0 ? -1 : 1;           /* still allowed first: those need action */
+    if (a->risk[0] != b->risk[0])
+        return a->risk[0] < b->risk[0] ? -1 : 1;
+    return rflow_blocked_cmp(pa, pb, ctx);
 }
 
 static void
