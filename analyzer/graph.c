@@ -8,14 +8,16 @@
  *   1. dir must be missing, empty, or a RocksDB (it has a CURRENT file).
  *   2. An existing RocksDB is opened read-only first (which writes
  *      nothing) and its schema key read: a missing key in a database that
- *      holds other keys, or a version other than GRAPH_SCHEMA, ends here.
+ *      holds other keys, or a version outside GRAPH_SCHEMA_MIN..GRAPH_SCHEMA,
+ *      ends here.
  *   3. A writer then asks the kernel whether another process holds the
  *      database's LOCK file (F_GETLK, which takes no lock itself) before
  *      RocksDB's own open, so "in use" is reported without RocksDB first
  *      rotating the other process's info log; RocksDB's lock error, if a
  *      writer got in between, gives the same message.
  *   4. Under the lock the schema is checked again, and written if the
- *      database is new.
+ *      database is new or of an older schema (raised to GRAPH_SCHEMA,
+ *      creation time kept).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -225,8 +227,9 @@ in_use_msg(const char *dir, char *err, size_t errlen)
 }
 
 /*
- * Read the schema key.  1 = segscope schema GRAPH_SCHEMA, 0 = empty
- * database (no keys at all), -1 = refused (message in err).
+ * Read the schema key.  1 = a segscope schema this segscope reads
+ * (GRAPH_SCHEMA_MIN..GRAPH_SCHEMA, in g->schema), 0 = empty database (no
+ * keys at all), -1 = refused (message in err).
  */
 static int
 check_schema(graph *g, char *err, size_t errlen)
@@ -249,13 +252,13 @@ check_schema(graph *g, char *err, size_t errlen)
             snprintf(err, errlen, "%s: not a segscope database (unreadable schema key)", g->dir);
             return -1;
         }
-        if (v != GRAPH_SCHEMA) {
+        if (v < GRAPH_SCHEMA_MIN || v > GRAPH_SCHEMA) {
             if (v > GRAPH_SCHEMA)
                 snprintf(err, errlen, "%s: database schema version %u is newer than this "
                          "segscope supports (%d): use a newer segscope", g->dir, v, GRAPH_SCHEMA);
             else
                 snprintf(err, errlen, "%s: database schema version %u is older than this "
-                         "segscope supports (%d)", g->dir, v, GRAPH_SCHEMA);
+                         "segscope supports (%d)", g->dir, v, GRAPH_SCHEMA_MIN);
             return -1;
         }
         g->schema = v;
@@ -291,13 +294,14 @@ open_ro(graph *g, char *why, size_t len)
     return NULL;
 }
 
+/* Write the schema key: GRAPH_SCHEMA, created at created_ns. */
 static int
-write_schema(graph *g, char *err, size_t errlen)
+write_schema(graph *g, uint64_t created_ns, char *err, size_t errlen)
 {
     uint8_t buf[16];
     char *rerr = NULL;
     g->schema = GRAPH_SCHEMA;
-    g->created_ns = wall_ns();
+    g->created_ns = created_ns;
     size_t n = graph_schema_encode(GRAPH_SCHEMA, g->created_ns, buf);
     rocksdb_put(g->db, g->wo, graph_schema_key, SCHEMA_KEY_LEN, (const char *)buf, n, &rerr);
     if (rerr) {
@@ -397,7 +401,8 @@ graph_open(const char *dir, int mode, int *code, char *err, size_t errlen)
     int s = check_schema(g, err, errlen);
     if (s < 0)
         goto fail;
-    if (s == 0 && write_schema(g, err, errlen) < 0) {
+    if ((s == 0 && write_schema(g, wall_ns(), err, errlen) < 0) ||
+        (s == 1 && g->schema < GRAPH_SCHEMA && write_schema(g, g->created_ns, err, errlen) < 0)) {
         *code = EXIT_RUNTIME;
         goto fail;
     }

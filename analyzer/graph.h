@@ -15,9 +15,14 @@
  *                empty, and writes the schema key into a new database.
  * Both refuse, with exit code EXIT_INPUT and a one-line reason, a
  * directory that is not a RocksDB, a RocksDB without segscope's schema
- * key that holds other keys, and a database whose schema version is not
- * GRAPH_SCHEMA (a newer segscope wrote it): such a database is checked
- * read-only first and never modified.
+ * key that holds other keys, and a database whose schema version is newer
+ * than GRAPH_SCHEMA (a newer segscope wrote it) or older than
+ * GRAPH_SCHEMA_MIN: such a database is checked read-only first and never
+ * modified.  A schema from GRAPH_SCHEMA_MIN on is read as it is (its
+ * records decode: graphrec.h reads older record versions); a writer
+ * raises its schema key to GRAPH_SCHEMA (keeping its creation time),
+ * since it then writes records an older segscope cannot read, and that
+ * segscope refuses a newer schema instead of skipping them as corrupt.
  *
  * Writing is by batches (graph_batch): a batch is committed atomically,
  * through RocksDB's write-ahead log, synced, so a process killed at any
@@ -37,7 +42,8 @@
 
 #include "analyzer/graphrec.h"
 
-#define GRAPH_SCHEMA 1          /* database layout this segscope reads and writes */
+#define GRAPH_SCHEMA 2          /* database layout this segscope writes (2: edge records carry nDPI risks) */
+#define GRAPH_SCHEMA_MIN 1      /* oldest layout it reads (and upgrades when it writes) */
 
 enum graph_mode {
     GRAPH_READ = 0,             /* read-only, shared */

@@ -85,6 +85,7 @@ typedef struct agg_edge {
     uint64_t pkts[2], bytes[2]; /* [0] client -> server, [1] server -> client */
     uint64_t first_ns, last_ns; /* first and last packet */
     uint64_t hs, heur;          /* flows with the client seen opening / guessed */
+    uint64_t risk;              /* OR of the flows' nDPI risk bitmaps */
     char (*names)[GRAPH_NAME_LEN]; /* GRAPH_MAX_NAMES slots, allocated with the first name */
     uint8_t n_name;             /* names used */
 } agg_edge;
@@ -764,7 +765,8 @@ fold_needs_room(const agg_maps *m, size_t max_nodes, size_t max_edges, const agg
 
 /* Fold flow f into m (room was made). 1 folded, 0 out of memory. */
 static int
-fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char *server_name)
+fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char *server_name,
+          uint64_t risk)
 {
     agg_edge *e = edge_find(m, &x->k, x->h);
     if (!e && !(e = edge_add(a, m, &x->k, x->h)))
@@ -779,6 +781,7 @@ fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char
         e->hs++;
     else
         e->heur++;
+    e->risk |= risk;
     days_put(e, x->d0, x->d1);
     if (server_name && server_name[0] && e->n_name < GRAPH_MAX_NAMES &&
         !netclass_is_internal(a->cfg.nc, x->k.s.a, x->k.s.family))
@@ -790,7 +793,7 @@ fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char
 
 void
 graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
-              const char *server_name)
+              const char *server_name, uint64_t risk)
 {
     agg_fold x;
     if (is_failed(a))
@@ -804,7 +807,7 @@ graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
         if (graphagg_flush(a) < 0)
             return;
     }
-    if (!fold_flow(a, &a->m, &x, f, server_name))
+    if (!fold_flow(a, &a->m, &x, f, server_name, risk))
         return;
     a->st.flows++;
     a->cap.flows++;
@@ -918,7 +921,7 @@ shard_make_room(graphagg_shard *s)
 
 void
 graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_type,
-                    const char *server_name)
+                    const char *server_name, uint64_t risk)
 {
     graphagg *a = s->a;
     agg_fold x;
@@ -930,7 +933,7 @@ graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_
     x.h = hash_bytes(&x.k, sizeof(x.k));
     if (fold_needs_room(&s->m, s->max_nodes, s->max_edges, &x))
         shard_make_room(s);
-    if (!is_failed(a) && fold_flow(a, &s->m, &x, f, server_name))
+    if (!is_failed(a) && fold_flow(a, &s->m, &x, f, server_name, risk))
         s->flows++;
     pthread_mutex_unlock(&s->mu);
 }
@@ -984,6 +987,7 @@ merge_edge(graphagg *a, agg_edge *e)
     graph_widen(&x->first_ns, &x->last_ns, e->first_ns, e->last_ns);
     x->hs += e->hs;
     x->heur += e->heur;
+    x->risk |= e->risk;
     days_put_edge(x, e);
     for (unsigned i = 0; i < e->n_name; i++)
         edge_add_name(&a->m, x, e->names[i]);
@@ -1127,6 +1131,7 @@ flush_edge(graphagg *a, const agg_edge *e)
     graph_widen(&rec->first_ns, &rec->last_ns, e->first_ns, e->last_ns);
     rec->flows_handshake += e->hs;
     rec->flows_heuristic += e->heur;
+    rec->risk |= e->risk;
     for (uint64_t bits = e->day_bits; bits; bits &= bits - 1)
         graph_days_add(&rec->days, e->day_base + (uint32_t)__builtin_ctzll(bits));
     for (unsigned i = 0; i < e->n_name; i++)

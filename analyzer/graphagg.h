@@ -108,10 +108,11 @@ void graphagg_packet(graphagg *a, const flow *f, int from_client, const pkt_meta
  * = "Unknown"); icmp_type: for ICMP flows, the type to use as port (-1 =
  * unknown: echo flows use echo request); server_name: a name the client
  * used for the server (SNI, HTTP Host...), kept for external servers, or
- * NULL.  May flush first (forced).
+ * NULL; risk: the flow's nDPI risk bitmap (dpi_info.risk), OR-ed into
+ * the edge's.  May flush first (forced).
  */
 void graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
-                   const char *server_name);
+                   const char *server_name, uint64_t risk);
 
 /*
  * An identity of an address (from the preflush callback, or at any time):
@@ -153,7 +154,7 @@ typedef struct graphagg_shard graphagg_shard;
 graphagg_shard *graphagg_shard_create(graphagg *a, int nshards);
 /* graphagg_flow for a shard; only its worker calls it. */
 void graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_type,
-                         const char *server_name);
+                         const char *server_name, uint64_t risk);
 /*
  * Start the background flusher: a thread that flushes every
  * flush_interval_s seconds (never, if 0) and whenever a shard is full.

@@ -100,6 +100,7 @@ rd_varint(rd_t *r, uint64_t *v)
 typedef struct dec {
     rd_t r;                     /* the value */
     graphrec_status st;         /* GRAPHREC_OK until something fails */
+    uint8_t ver;                /* the value's version (GRAPHREC_VERSION_MIN..GRAPHREC_VERSION) */
 } dec_t;
 
 static uint64_t
@@ -175,14 +176,14 @@ d_count(dec_t *d, unsigned max)
     return d->st == GRAPHREC_OK ? n : 0;
 }
 
-/* Start: the version byte must be ours. */
+/* Start: the version byte must be one we read. */
 static void
 d_begin(dec_t *d, const uint8_t *val, size_t len)
 {
     d->r = rd_make(val, len);
     d->st = GRAPHREC_OK;
-    uint8_t v = d_u8(d);
-    if (d->st == GRAPHREC_OK && v != GRAPHREC_VERSION)
+    d->ver = d_u8(d);
+    if (d->st == GRAPHREC_OK && (d->ver < GRAPHREC_VERSION_MIN || d->ver > GRAPHREC_VERSION))
         d->st = GRAPHREC_BAD_VERSION;
 }
 
@@ -494,6 +495,7 @@ graphrec_edge_encode(const graph_edge *e, uint8_t *buf, size_t cap)
     wr_varint(&w, e->last_ns);
     wr_varint(&w, e->flows_handshake);
     wr_varint(&w, e->flows_heuristic);
+    wr_varint(&w, e->risk);
     wr_varint(&w, e->days.before);
     uint32_t nd = e->days.n < GRAPH_MAX_DAYS ? e->days.n : GRAPH_MAX_DAYS;
     wr_u8(&w, (uint8_t)nd);
@@ -523,6 +525,8 @@ graphrec_edge_decode(const uint8_t *val, size_t len, graph_edge *e)
     e->last_ns = d_varint(&d);
     e->flows_handshake = d_varint(&d);
     e->flows_heuristic = d_varint(&d);
+    if (d.ver >= 2)
+        e->risk = d_varint(&d);
     e->days.before = d_u32(&d);
     e->days.n = d_count(&d, GRAPH_MAX_DAYS);
     uint64_t day = 0;
@@ -822,6 +826,7 @@ graph_edge_merge(graph_edge *into, const graph_edge *add)
     graph_widen(&into->first_ns, &into->last_ns, add->first_ns, add->last_ns);
     into->flows_handshake += add->flows_handshake;
     into->flows_heuristic += add->flows_heuristic;
+    into->risk |= add->risk;
     graph_days_merge(&into->days, &add->days);
     for (uint32_t i = 0; i < add->n_name && i < GRAPH_MAX_NAMES; i++)
         graph_edge_add_name(into, add->name[i]);

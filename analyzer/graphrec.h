@@ -36,6 +36,7 @@
  *                proto(1) port(2, big-endian) app(rest of the key)
  *   edge value   version(1) flows pkts_c2s pkts_s2c bytes_c2s bytes_s2c
  *                first_ns last_ns flows_handshake flows_heuristic
+ *                [risk: version 2 and later]
  *                days_before n_day(1) first_day {day - previous day}
  *                n_name(1) { name }
  *   capture key  'C' id(8, big-endian: wall-clock start in ns)
@@ -46,8 +47,11 @@
  *
  * Keys sort by kind, then address (IPv4 before IPv6, numerically), so an
  * iteration lists hosts in address order and edges grouped by client.
- * Value layouts change only with GRAPHREC_VERSION; a value of another
- * version is reported as GRAPHREC_BAD_VERSION.
+ * Value layouts change only with GRAPHREC_VERSION, by adding fields:
+ * encoders write GRAPHREC_VERSION, decoders read every version from
+ * GRAPHREC_VERSION_MIN on (a field added later is zero in an older
+ * value); a value of another version is reported as GRAPHREC_BAD_VERSION.
+ * History: 1 first layout; 2 adds the edge's nDPI risk bitmap.
  */
 #ifndef SEGSCOPE_GRAPHREC_H
 #define SEGSCOPE_GRAPHREC_H
@@ -55,7 +59,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GRAPHREC_VERSION 1      /* version byte of every value written */
+#define GRAPHREC_VERSION 2      /* version byte of every value written */
+#define GRAPHREC_VERSION_MIN 1  /* oldest version the decoders read */
 
 /* Caps: a record never holds more than this (merges keep the most recent). */
 #define GRAPH_MAX_MACS    4     /* MACs per node */
@@ -182,6 +187,8 @@ typedef struct graph_edge {
     uint64_t first_ns, last_ns; /* first and last packet */
     uint64_t flows_handshake;   /* flows whose client was seen opening (SYN, SYN+ACK) */
     uint64_t flows_heuristic;   /* flows whose client was guessed (ports, first packet) */
+    uint64_t risk;              /* OR of its flows' nDPI risk bitmaps (bit n = ndpi_risk_enum n;
+                                   names: dpi_risk_names()); 0 in records older than version 2 */
     graph_days days;            /* distinct UTC days seen */
     uint32_t n_name;            /* names used */
     char name[GRAPH_MAX_NAMES][GRAPH_NAME_LEN]; /* server names seen (SNI, Host, DNS), first ones kept */
@@ -278,7 +285,7 @@ void graph_counts_add(graph_counts *a, const graph_counts *b);
 
 /*
  * Fold add into into (same key): counters are summed, first/last seen
- * take the min/max, days are united; MACs and identities are united (a
+ * take the min/max, days are united, risk bitmaps OR-ed; MACs and identities are united (a
  * full list drops its least recently seen entry for a newer one); labels
  * are set by key (add's value wins); names are united, the first ones
  * kept; geo is taken from add when add has it, the internal flag always.

@@ -145,7 +145,8 @@ cap_flow_end(void *ctx, flow *f)
         if (!name)
             name = dpi_str(i, DPI_S_DNS_QUERY);
     }
-    graphagg_shard_flow(w->shard, f, flow_app(w->dpi, i), i && i->has_icmp ? i->icmp_type : -1, name);
+    graphagg_shard_flow(w->shard, f, flow_app(w->dpi, i), i && i->has_icmp ? i->icmp_type : -1, name,
+                        i ? i->risk : 0);
     dpi_release(f);
     if (graphagg_failed(w->c->agg))
         cli_stop = 1;

@@ -14,8 +14,9 @@ static const char edges_usage[] =
     "List the edges of a graph database (see segscope capture): one per client,\n"
     "server, protocol, server port (ICMP: type) and application, with flows,\n"
     "packets and bytes each way, first and last seen, days seen, how many flows\n"
-    "had their client guessed (capture began mid-stream), and server names seen\n"
-    "for Internet destinations.\n"
+    "had their client guessed (capture began mid-stream), server names seen\n"
+    "for Internet destinations, and the nDPI risks any of its flows raised\n"
+    "(risks: nDPI's names, separated by semicolons).\n"
     "\n"
     GQ_HELP
     "  -h, --help               this help\n";

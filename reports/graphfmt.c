@@ -12,11 +12,13 @@
 
 #include <json-c/json.h>
 
+#include "analyzer/dpi.h"
 #include "reports/escape.h"
 #include "reports/flowfmt.h"
 #include "reports/graphfmt.h"
 
 #define TBL_MAX_COLS 16         /* columns of a text table */
+#define RISKS_LEN 2048          /* every nDPI risk name joined fits */
 
 /* A text table held until printed. */
 typedef struct tbl {
@@ -341,7 +343,7 @@ static const char *const host_text_cols[] = {
 };
 static const char *const edge_text_cols[] = {
     "CLIENT", "SERVER", "SERVICE", "APP", "FLOWS", "PKTS", "BYTES C>S", "BYTES S>C",
-    "DAYS", "FIRST SEEN", "LAST SEEN", "GUESSED", "NAMES",
+    "DAYS", "FIRST SEEN", "LAST SEEN", "GUESSED", "NAMES", "RISKS",
 };
 #define N_HOST_TEXT (sizeof(host_text_cols) / sizeof(host_text_cols[0]))
 #define N_EDGE_TEXT (sizeof(edge_text_cols) / sizeof(edge_text_cols[0]))
@@ -351,7 +353,7 @@ static const char host_csv_header[] =
     "server_flows,server_pkts,server_bytes,macs,identities,labels,country,asn,as_org\n";
 static const char edge_csv_header[] =
     "client,server,proto,port,app,flows,pkts_c2s,pkts_s2c,bytes_c2s,bytes_s2c,"
-    "first_seen,last_seen,days,flows_handshake,flows_heuristic,names\n";
+    "first_seen,last_seen,days,flows_handshake,flows_heuristic,names,risks\n";
 
 graphfmt *
 graphfmt_create(FILE *out, graphfmt_kind kind, graphfmt_what what)
@@ -546,6 +548,8 @@ edge_json(FILE *out, const graph_edge *e)
     for (unsigned i = 0; i < e->n_name; i++)
         json_object_array_add(names, json_object_new_string(e->name[i]));
     json_object_object_add(o, "names", names);
+    char risks[RISKS_LEN];
+    json_object_object_add(o, "risks", json_object_new_string(dpi_risk_names(e->risk, risks, sizeof(risks))));
     json_line(out, o);
 }
 
@@ -564,6 +568,9 @@ edge_csv(FILE *out, const graph_edge *e)
     char *names = edge_names(e, ";", 0);
     esc_csv(out, names ? names : "");
     free(names);
+    char risks[RISKS_LEN];
+    fputc(',', out);
+    esc_csv(out, dpi_risk_names(e->risk, risks, sizeof(risks)));
     fputc('\n', out);
 }
 
@@ -586,6 +593,8 @@ edge_text(graphfmt *w, const graph_edge *e)
     c[i++] = cell(graphfmt_time(e->last_ns, buf, sizeof(buf)));
     c[i++] = cell_u64(e->flows_heuristic);
     c[i++] = edge_names(e, ", ", 1);
+    char risks[RISKS_LEN];
+    c[i++] = cell_esc(dpi_risk_names(e->risk, risks, sizeof(risks)));
     for (size_t k = 0; k < i; k++)
         if (!c[k]) {
             for (size_t j = 0; j < i; j++)

@@ -36,6 +36,7 @@
 
 #include <json-c/json.h>
 
+#include "analyzer/dpi.h"
 #include "analyzer/graph.h"
 #include "analyzer/labels.h"
 #include "capture/engine.h"
@@ -98,6 +99,7 @@ typedef struct rflow {
     int sev;                    /* worst risk severity (risky only) */
     uint8_t n_risk;             /* risks in risk[] */
     uint8_t risk[RISK_MAX_PER_EDGE]; /* risk catalogue indices, worst first */
+    uint64_t ndpi_risk;         /* nDPI risk bitmap of the edge's flows (risky only) */
 } rflow;
 
 /* Per risk kind totals. */
@@ -892,11 +894,12 @@ on_edge(void *ctx, const graph_edge *e)
 
     risk_edge re = { .proto = e->k.proto, .port = e->k.port, .app = e->k.app,
                      .client_internal = c->internal, .server_internal = s->internal,
-                     .bytes_s2c = e->bytes[1] };
+                     .bytes_s2c = e->bytes[1], .ndpi_risk = e->risk };
     int rk[RISK_MAX_PER_EDGE];
     int nr = risk_classify(&re, rk);
     if (nr > 0) {
         f.n_risk = (uint8_t)nr;
+        f.ndpi_risk = e->risk;
         for (int i = 0; i < nr; i++) {
             f.risk[i] = (uint8_t)rk[i];
             risk_acc *ra = &r->risk[rk[i]];
@@ -1590,7 +1593,8 @@ table_findings(report *r, rtable *t)
         }
     }
     if (!s->risky[RISK_HIGH] && !s->risky[RISK_MEDIUM])
-        findings_add(t, "good", "No high- or medium-risk flows were seen (judged from application names and ports).");
+        findings_add(t, "good", "No high- or medium-risk flows were seen (judged from nDPI's flow risks, "
+                     "application names and ports).");
     /* the widest reach under the policy */
     const report_map_node *worst = NULL;
     for (uint32_t i = 0; i < r->map.n_nodes; i++) {
@@ -1680,6 +1684,13 @@ table_risky_flows(report *r, rtable *t)
         rt_list_begin(t);
         for (int k = 0; k < f->n_risk; k++)
             rt_item(t, risk_get(f->risk[k])->title);
+        /* nDPI's risks that fired, by nDPI's names (in bit order) */
+        rt_list_begin(t);
+        for (int bit = 0; bit < 64; bit++) {
+            char nm[256];
+            if ((f->ndpi_risk >> bit & 1) && *dpi_risk_names(1ULL << bit, nm, sizeof(nm)))
+                rt_item(t, nm);
+        }
         rt_str(t, host_label(c, b, sizeof(b)));
         rt_str(t, host_where(r, c));
         rt_str(t, host_label(s, b, sizeof(b)));
@@ -2098,7 +2109,7 @@ static const rt_col cols_risks[] = {
 };
 static const rt_col cols_risky[] = {
     {"severity", "Severity", RT_STR, RT_H_BADGE}, {"risks", "Risks", RT_LIST, 0},
-    {"client", "Client", RT_STR, RT_H_MONO}, {"client_segment", "Client segment", RT_STR, 0},
+    {"ndpi_risks", "nDPI risks", RT_LIST, 0}, {"client", "Client", RT_STR, RT_H_MONO}, {"client_segment", "Client segment", RT_STR, 0},
     {"server", "Server", RT_STR, RT_H_MONO}, {"server_segment", "Server segment", RT_STR, 0},
     {"service", "Service", RT_STR, RT_H_MONO}, {"app", "App", RT_STR, 0},
     {"flows", "Flows", RT_INT, RT_H_NUM}, {"bytes", "Bytes", RT_BYTES, RT_H_NUM},
@@ -2199,8 +2210,9 @@ build_tables(report *r, rtable *inventory)
     rtable *findings = add_table(r, "findings", "Findings",
         "What a reader should know first.", cols_findings, NCOLS(cols_findings));
     rtable *risks = add_table(r, "risks", "Risky flows by kind",
-        "Risks judged from the application nDPI named, the port and the direction of each observed "
-        "connection (client, server, service). \"Still allowed\": connections the policy admits.",
+        "Risks judged from nDPI's flow risks, the application nDPI named, the port and the direction "
+        "of each observed connection (client, server, service). \"Still allowed\": connections the "
+        "policy admits.",
         cols_risks, NCOLS(cols_risks));
     rtable *risky = add_table(r, "risky_flows", "Risky flows",
         "Each risky connection, worst first; those the policy still allows come first within a severity.",

@@ -81,6 +81,7 @@ full_edge(graph_edge *e)
     e->last_ns = 19795 * DAY_NS + 7;
     e->flows_handshake = 4;
     e->flows_heuristic = 1;
+    e->risk = (1ULL << 7) | (1ULL << 63);   /* the highest bit too: a 10-byte varint */
     graph_days_add(&e->days, 19793);
     graph_days_add(&e->days, 19795);
     graph_edge_add_name(e, "example.com");
@@ -283,6 +284,77 @@ START_TEST(test_corrupt_records)
 }
 END_TEST
 
+/* A varint into b at *n (the records' encoding), for hand-made values. */
+static void
+put_varint(uint8_t *b, size_t *n, uint64_t v)
+{
+    do {
+        b[(*n)++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+}
+
+/* full_edge() as a version 1 value (before the risk bitmap was stored), written by hand. */
+static size_t
+edge_v1_value(uint8_t *b)
+{
+    size_t n = 0;
+    b[n++] = 1;
+    const uint64_t head[] = { 5, 50, 60, 5000, 600000, 19793 * DAY_NS + 5, 19795 * DAY_NS + 7, 4, 1,
+                              0 /* days before */ };
+    for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+        put_varint(b, &n, head[i]);
+    b[n++] = 2;                 /* days: 19793, +2 */
+    put_varint(b, &n, 19793);
+    put_varint(b, &n, 2);
+    b[n++] = 2;                 /* names */
+    b[n++] = 11;
+    memcpy(b + n, "example.com", 11);
+    n += 11;
+    b[n++] = 15;
+    memcpy(b + n, "www.example.com", 15);
+    n += 15;
+    return n;
+}
+
+/* A value of an older record version decodes, the fields it lacks zero; re-encoded it is the
+   current version and keeps everything. */
+START_TEST(test_edge_old_version)
+{
+    static graph_edge e, d;
+    uint8_t val[GRAPHREC_VAL_MAX], val2[GRAPHREC_VAL_MAX];
+    ck_assert_int_eq(GRAPHREC_VERSION_MIN, 1);
+    ck_assert_int_ge(GRAPHREC_VERSION, 2);
+    full_edge(&e);
+    e.risk = 0;
+    size_t vl = edge_v1_value(val);
+    memset(&d, 0x5a, sizeof(d));
+    d.k = e.k;
+    ck_assert_int_eq(graphrec_edge_decode(val, vl, &d), GRAPHREC_OK);
+    ck_assert_uint_eq(d.risk, 0);
+    ck_assert_mem_eq(&d, &e, sizeof(e));
+    /* Every prefix of the old value is refused too. */
+    check_truncations(val, vl, dec_edge, &d);
+    /* The same bytes claiming the current version lack the risk field: never OK. */
+    val[0] = GRAPHREC_VERSION;
+    ck_assert_int_ne(graphrec_edge_decode(val, vl, &d), GRAPHREC_OK);
+    /* Re-encoded: current version, one byte longer (risk 0), decodes to the same record. */
+    size_t l2 = graphrec_edge_encode(&e, val2, sizeof(val2));
+    ck_assert_uint_eq(val2[0], GRAPHREC_VERSION);
+    ck_assert_uint_eq(l2, vl + 1);
+    ck_assert_int_eq(graphrec_edge_decode(val2, l2, &d), GRAPHREC_OK);
+    ck_assert_mem_eq(&d, &e, sizeof(e));
+    /* Nodes and captures did not change layout: their version 1 values decode. */
+    static graph_node n, nd;
+    full_node(&n, "10.1.2.3");
+    vl = graphrec_node_encode(&n, val, sizeof(val));
+    val[0] = 1;
+    nd.addr = n.addr;
+    ck_assert_int_eq(graphrec_node_decode(val, vl, &nd), GRAPHREC_OK);
+    ck_assert_mem_eq(&nd, &n, sizeof(n));
+}
+END_TEST
+
 /* Random bytes never crash a decoder (ASan/valgrind make this a memory check). */
 START_TEST(test_random_bytes)
 {
@@ -415,6 +487,13 @@ START_TEST(test_merge)
     ck_assert_uint_eq(e.bytes[1], 1200000);
     ck_assert_uint_eq(e.flows_handshake, 8);
     ck_assert_uint_eq(e.flows_heuristic, 2);
+    ck_assert_uint_eq(e.risk, f.risk);              /* risks are OR-ed, not summed */
+    f.risk = 1ULL << 36;
+    graph_edge_merge(&e, &f);
+    ck_assert_uint_eq(e.risk, (1ULL << 7) | (1ULL << 63) | (1ULL << 36));
+    f.risk = 0;
+    graph_edge_merge(&e, &f);
+    ck_assert_uint_eq(e.risk, (1ULL << 7) | (1ULL << 63) | (1ULL << 36));
     ck_assert_uint_eq(e.first_ns, f.first_ns);
     ck_assert_uint_eq(graph_days_count(&e.days), 2);
     ck_assert_uint_eq(e.n_name, 2);
@@ -661,6 +740,71 @@ START_TEST(test_store_refuses)
 }
 END_TEST
 
+/* A database of the older schema with an old edge record: read as it is (read-only: not a byte
+   changed), its edge with no risks; a writer raises the schema, keeping the creation time. */
+START_TEST(test_store_old_schema)
+{
+    static graph_edge e, d;
+    char err[512];
+    int code;
+    uint8_t v[16], key[GRAPHREC_KEY_MAX], val[GRAPHREC_VAL_MAX];
+    mk_tmp();
+    const char *db = dbpath("old");
+    size_t n = graph_schema_encode(GRAPH_SCHEMA_MIN, 1234567, v);
+    ck_assert_int_lt(GRAPH_SCHEMA_MIN, GRAPH_SCHEMA);
+    ck_assert_int_eq(graph_debug_put_raw(db, graph_schema_key, strlen(graph_schema_key), v, n,
+                                         err, sizeof(err)), 0);
+    full_edge(&e);
+    e.risk = 0;
+    size_t kl = graphrec_edge_key(&e.k, key);
+    size_t vl = edge_v1_value(val);
+    ck_assert_int_eq(graph_debug_put_raw(db, key, kl, val, vl, err, sizeof(err)), 0);
+    uint64_t before = tree_sum(db);
+
+    graph *g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.schema, GRAPH_SCHEMA_MIN);
+    ck_assert_uint_eq(st.edges, 1);
+    ck_assert_uint_eq(st.corrupt, 0);
+    ck_assert_int_eq(graph_get_edge(g, &e.k, &d), 1);
+    ck_assert_mem_eq(&d, &e, sizeof(e));
+    graph_close(g);
+    ck_assert_uint_eq(tree_sum(db), before);
+
+    /* A writer: the schema is raised, the old record merges with a new one. */
+    g = graph_open(db, GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_get_edge(g, &e.k, &d), 1);
+    e.risk = 1ULL << 20;
+    graph_edge_merge(&d, &e);
+    graph_batch *b = graph_batch_create(g);
+    ck_assert_int_eq(graph_batch_put_edge(b, &d), 0);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    graph_batch_free(b);
+    graph_close(g);
+    g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.schema, GRAPH_SCHEMA);
+    ck_assert_uint_eq(st.created_ns, 1234567);
+    ck_assert_int_eq(graph_get_edge(g, &e.k, &d), 1);
+    ck_assert_uint_eq(d.flows, 10);
+    ck_assert_uint_eq(d.risk, 1ULL << 20);
+    graph_close(g);
+
+    /* Older than the oldest readable schema: refused. */
+    n = graph_schema_encode(GRAPH_SCHEMA_MIN - 1, 1, v);
+    ck_assert_int_eq(graph_debug_put_raw(dbpath("older"), graph_schema_key, strlen(graph_schema_key), v, n,
+                                         err, sizeof(err)), 0);
+    ck_assert_ptr_null(graph_open(dbpath("older"), GRAPH_READ, &code, err, sizeof(err)));
+    ck_assert_int_eq(code, EXIT_INPUT);
+    ck_assert_ptr_nonnull(strstr(err, "older"));
+    rm_tree(tmpdir);
+}
+END_TEST
+
 START_TEST(test_store_skips_corrupt)
 {
     static graph_node n;
@@ -755,22 +899,22 @@ START_TEST(test_aggregator)
 
     uint64_t t = 19793 * DAY_NS;
     flow f = mkflow("10.0.0.1", 50000, "10.0.0.2", 443, 6, t + 1, t + 2, FLOW_ORIGIN_HANDSHAKE);
-    graphagg_flow(a, &f, "TLS", -1, "internal.example");   /* internal server: no name kept */
+    graphagg_flow(a, &f, "TLS", -1, "internal.example", 1ULL << 7); /* internal server: no name kept */
     f = mkflow("10.0.0.1", 50001, "10.0.0.2", 443, 6, t + DAY_NS, t + DAY_NS + 5, FLOW_ORIGIN_PORT);
-    graphagg_flow(a, &f, "TLS", -1, NULL);
+    graphagg_flow(a, &f, "TLS", -1, NULL, 0);
     f = mkflow("10.0.0.1", 50002, "93.184.216.34", 443, 6, t + 3, t + 4, FLOW_ORIGIN_HANDSHAKE);
-    graphagg_flow(a, &f, "TLS", -1, "example.com");
+    graphagg_flow(a, &f, "TLS", -1, "example.com", 0);
     f = mkflow("10.0.0.1", 7, "10.0.0.9", 7, 1, t + 3, t + 4, FLOW_ORIGIN_FIRST);
-    graphagg_flow(a, &f, "ICMP", 0, NULL);                  /* echo reply first: type 8 */
+    graphagg_flow(a, &f, "ICMP", 0, NULL, 0);                  /* echo reply first: type 8 */
     f = mkflow("10.0.0.1", 0, "10.0.0.9", 0, 17, t + 3, t + 4, FLOW_ORIGIN_PORT);
-    graphagg_flow(a, &f, NULL, -1, NULL);                   /* 4th edge: forced flush */
+    graphagg_flow(a, &f, NULL, -1, NULL, 0);                   /* 4th edge: forced flush */
     ck_assert_uint_eq(graphagg_get_stats(a)->flushes_forced, 1);
     f = mkflow("10.0.0.1", 50004, "10.0.0.2", 443, 6, t + 1, t + 2, FLOW_ORIGIN_HANDSHAKE);
-    graphagg_flow(a, &f, "TLS", -1, NULL);
+    graphagg_flow(a, &f, "TLS", -1, NULL, 1ULL << 36);          /* risks OR-ed across flushes */
     /* 100 days later on the first edge: does not fit the day bitmap, forces a flush. */
     f = mkflow("10.0.0.1", 50003, "10.0.0.2", 443, 6, t + 100 * DAY_NS, t + 100 * DAY_NS, FLOW_ORIGIN_HANDSHAKE);
-    graphagg_flow(a, &f, "TLS", -1, NULL);
-    graphagg_flow(a, &f, "TLS", -1, NULL);
+    graphagg_flow(a, &f, "TLS", -1, NULL, 1ULL << 5);
+    graphagg_flow(a, &f, "TLS", -1, NULL, 1ULL << 7);
     ck_assert_uint_eq(graphagg_get_stats(a)->flushes_forced, 2);
     graph_addr ad = ga("10.0.0.2");
     graphagg_ident(a, &ad, "dns", "web.corp.example", "dns", t, t, 0);
@@ -793,6 +937,7 @@ START_TEST(test_aggregator)
     ck_assert_uint_eq(e.bytes[1], 10000);
     ck_assert_uint_eq(e.flows_handshake, 4);
     ck_assert_uint_eq(e.flows_heuristic, 1);
+    ck_assert_uint_eq(e.risk, (1ULL << 5) | (1ULL << 7) | (1ULL << 36));
     ck_assert_uint_eq(graph_days_count(&e.days), 3);
     ck_assert_uint_eq(e.n_name, 0);
     ck_assert_uint_eq(e.first_ns, t + 1);
@@ -876,7 +1021,7 @@ START_TEST(test_aggregator_caps)
         snprintf(c, sizeof(c), "10.2.0.%d", i);
         snprintf(sv, sizeof(sv), "10.3.0.%d", i);
         flow f = mkflow(c, 1000, sv, 80, 6, DAY_NS, DAY_NS + 1, FLOW_ORIGIN_HANDSHAKE);
-        graphagg_flow(a, &f, "HTTP", -1, NULL);
+        graphagg_flow(a, &f, "HTTP", -1, NULL, 0);
     }
     ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
     ck_assert_uint_ge(graphagg_get_stats(a)->flushes_forced, 1);
@@ -928,7 +1073,7 @@ shard_run(void *arg)
     for (int i = j->parity; i < 400; i += 2) {
         const char *name;
         flow f = shard_flow(i, &name);
-        graphagg_shard_flow(j->s, &f, i % 3 ? "TLS" : "HTTP", -1, name);
+        graphagg_shard_flow(j->s, &f, i % 3 ? "TLS" : "HTTP", -1, name, 0);
     }
     return NULL;
 }
@@ -991,7 +1136,7 @@ START_TEST(test_aggregator_shards)
     for (int i = 0; i < 400; i++) {
         const char *name;
         flow f = shard_flow(i, &name);
-        graphagg_flow(a, &f, i % 3 ? "TLS" : "HTTP", -1, name);
+        graphagg_flow(a, &f, i % 3 ? "TLS" : "HTTP", -1, name, 0);
     }
     ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
     ck_assert_uint_eq(graphagg_get_stats(a)->flows, 400);
@@ -1055,6 +1200,7 @@ suite_graph(void)
     tcase_add_test(tc, test_edge_roundtrip);
     tcase_add_test(tc, test_capture_roundtrip);
     tcase_add_test(tc, test_corrupt_records);
+    tcase_add_test(tc, test_edge_old_version);
     tcase_add_test(tc, test_random_bytes);
     tcase_add_test(tc, test_days);
     tcase_add_test(tc, test_merge);
@@ -1063,6 +1209,7 @@ suite_graph(void)
     tcase_set_timeout(db, 60);
     tcase_add_test(db, test_store_accumulates);
     tcase_add_test(db, test_store_refuses);
+    tcase_add_test(db, test_store_old_schema);
     tcase_add_test(db, test_store_skips_corrupt);
     tcase_add_test(db, test_aggregator);
     tcase_add_test(db, test_aggregator_caps);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyzer/dpi.h"
 #include "analyzer/graph.h"
 #include "reports/escape.h"
 #include "reports/export.h"
@@ -156,6 +157,102 @@ START_TEST(test_risk_classify)
 }
 END_TEST
 
+/*
+ * nDPI 4.2's ndpi_risk_enum (ndpi_typedefs.h), written out here since only
+ * analyzer/dpi.c includes nDPI: the names risk.c looks bits up by must be
+ * the library's names of these values.
+ */
+static const struct { int bit; const char *name; } ndpi42[] = {
+    {1, "XSS Attack"}, {2, "SQL Injection"}, {3, "RCE Injection"}, {4, "Binary Application Transfer"},
+    {5, "Known Protocol on Non Standard Port"}, {6, "Self-signed Certificate"},
+    {7, "Obsolete TLS Version (1.1 or older)"}, {8, "Weak TLS Cipher"}, {9, "TLS Expired Certificate"},
+    {10, "TLS Certificate Mismatch"}, {11, "HTTP Suspicious User-Agent"}, {12, "HTTP Numeric IP Address"},
+    {13, "HTTP Suspicious URL"}, {14, "HTTP Suspicious Header"}, {15, "TLS (probably) Not Carrying HTTPS"},
+    {16, "Suspicious DGA Domain name"}, {17, "Malformed Packet"},
+    {18, "SSH Obsolete Client Version/Cipher"}, {19, "SSH Obsolete Server Version/Cipher"},
+    {20, "SMB Insecure Version"}, {21, "TLS Suspicious ESNI Usage"}, {22, "Unsafe Protocol"},
+    {23, "Suspicious DNS Traffic"}, {24, "Missing SNI TLS Extension"}, {25, "HTTP Suspicious Content"},
+    {26, "Risky ASN"}, {27, "Risky Domain Name"}, {28, "Possibly Malicious JA3 Fingerprint"},
+    {29, "Possibly Malicious SSL Cert. SHA1 Fingerprint"}, {30, "Desktop/File Sharing Session"},
+    {31, "Uncommon TLS ALPN"}, {32, "TLS Certificate Validity Too Long"}, {33, "TLS Suspicious Extension"},
+    {34, "TLS Fatal Alert"}, {35, "Suspicious Entropy"}, {36, "Clear-Text Credentials"},
+    {37, "DNS Packet Larger Than 512 bytes"}, {38, "Fragmented DNS Message"},
+    {39, "Text Contains Non-Printable Characters"}, {40, "Possible Exploit Detected"},
+    {41, "TLS Certificate About To Expire"},
+};
+#define N_NDPI42 (sizeof(ndpi42) / sizeof(ndpi42[0]))
+
+/* The id of the worst risk of an edge with nDPI risk bits, or "". */
+static const char *
+worst_ndpi(int port, const char *app, uint64_t bits)
+{
+    risk_edge e = { .proto = 6, .port = (uint16_t)port, .app = app, .client_internal = 1,
+                    .server_internal = 1, .bytes_s2c = 10, .ndpi_risk = bits };
+    int r[RISK_MAX_PER_EDGE];
+    int n = risk_classify(&e, r);
+    return n ? risk_get(r[0])->id : "";
+}
+
+START_TEST(test_risk_ndpi)
+{
+    char nm[256];
+    uint64_t mapped = 0;
+    /* Every entry's name is the linked nDPI's name of one bit, and that bit is nDPI 4.2's value. */
+    for (int k = 0; k < risk_ndpi_count(); k++) {
+        const char *name;
+        int r;
+        int bit = risk_ndpi_entry(k, &name, &r);
+        ck_assert_msg(bit > 0 && bit < 64, "nDPI has no risk named \"%s\"", name);
+        ck_assert_str_eq(dpi_risk_names(1ULL << bit, nm, sizeof(nm)), name);
+        ck_assert_ptr_nonnull(risk_get(r));
+        size_t i = 0;
+        while (i < N_NDPI42 && strcmp(ndpi42[i].name, name) != 0)
+            i++;
+        ck_assert_msg(i < N_NDPI42, "\"%s\" is not an nDPI 4.2 risk", name);
+        ck_assert_int_eq(bit, ndpi42[i].bit);
+        ck_assert_msg(!(mapped >> bit & 1), "bit %d mapped twice", bit);
+        mapped |= 1ULL << bit;
+    }
+    ck_assert_int_eq(risk_ndpi_entry(risk_ndpi_count(), NULL, NULL), -1);
+    /* ... and every risk the linked nDPI names is mapped (a new one is a decision). */
+    for (int b = 0; b < 64; b++)
+        if (*dpi_risk_names(1ULL << b, nm, sizeof(nm)))
+            ck_assert_msg(mapped >> b & 1, "nDPI risk %d (%s) is not in risk.c's ndpi_map", b, nm);
+    ck_assert_uint_eq((uint64_t)__builtin_popcountll(mapped), N_NDPI42);
+
+    /* Findings driven by the bits, on edges whose name and port raise nothing. */
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 0), "");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 7), "obsolete-tls");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 8), "weak-tls-cipher");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", (1ULL << 7) | (1ULL << 28)), "malicious-ja3");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 29), "malicious-certificate");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 6), "bad-certificate");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 24), "tls-anomaly");
+    ck_assert_str_eq(worst_ndpi(22, "SSH", 1ULL << 19), "obsolete-ssh");
+    ck_assert_str_eq(worst_ndpi(445, "SMBv23", 1ULL << 20), "smbv1");
+    ck_assert_str_eq(worst_ndpi(110, "POP3", (1ULL << 22) | (1ULL << 36)), "cleartext-credentials");
+    ck_assert_str_eq(worst_ndpi(80, "HTTP", 1ULL << 2), "web-attack");
+    ck_assert_str_eq(worst_ndpi(80, "HTTP", 1ULL << 40), "exploit");
+    ck_assert_str_eq(worst_ndpi(80, "HTTP", 1ULL << 4), "binary-transfer");
+    ck_assert_str_eq(worst_ndpi(53, "DNS", 1ULL << 16), "dga-domain");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 27), "risky-domain");
+    ck_assert_str_eq(worst_ndpi(8080, "HTTP", 1ULL << 5), "http-cleartext");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 5), "unusual-port");
+    ck_assert_str_eq(worst_ndpi(443, "TLS", 1ULL << 63), "");   /* a bit nDPI does not name */
+    /* Many risks: the worst kept, worst first, each once. */
+    risk_edge e = { .proto = 6, .port = 23, .app = "Telnet", .client_internal = 0, .server_internal = 1,
+                    .bytes_s2c = 1, .ndpi_risk = ~0ULL };
+    int r[RISK_MAX_PER_EDGE];
+    int n = risk_classify(&e, r);
+    ck_assert_int_eq(n, RISK_MAX_PER_EDGE);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(risk_get(r[i])->sev, RISK_HIGH);
+        for (int j = 0; j < i; j++)
+            ck_assert_int_lt(r[j], r[i]);
+    }
+}
+END_TEST
+
 /* ---- tables --------------------------------------------------------------------- */
 
 START_TEST(test_rtable)
@@ -236,7 +333,8 @@ put_node(graph_batch *b, const char *addr, int internal, const char *hostname)
 }
 
 static void
-put_edge(graph_batch *b, const char *c, const char *s, int proto, int port, const char *app, uint64_t flows)
+put_edge(graph_batch *b, const char *c, const char *s, int proto, int port, const char *app, uint64_t flows,
+         uint64_t risk)
 {
     graph_edge e;
     graph_edge_key k;
@@ -252,6 +350,7 @@ put_edge(graph_batch *b, const char *c, const char *s, int proto, int port, cons
     e.bytes[0] = e.bytes[1] = 100 * flows;
     e.first_ns = 1710115200000000000ULL;
     e.last_ns = 1710118800000000000ULL;
+    e.risk = risk;
     graph_days_add(&e.days, graph_day(e.first_ns));
     ck_assert_int_eq(graph_batch_put_edge(b, &e), 0);
 }
@@ -278,9 +377,9 @@ setup_db(void)
     put_node(b, "10.0.0.2", 1, NULL);
     put_node(b, "10.0.1.1", 1, "<script>db</script>");
     put_node(b, "8.8.8.8", 0, NULL);
-    put_edge(b, "10.0.0.1", "10.0.1.1", 6, 5432, "PostgreSQL", 10);
-    put_edge(b, "10.0.0.2", "10.0.1.1", 6, 23, "Telnet", 3);
-    put_edge(b, "10.0.0.1", "8.8.8.8", 17, 53, "DNS", 5);
+    put_edge(b, "10.0.0.1", "10.0.1.1", 6, 5432, "PostgreSQL", 10, 0);
+    put_edge(b, "10.0.0.2", "10.0.1.1", 6, 23, "Telnet", 3, (1ULL << 36) | (1ULL << 22));
+    put_edge(b, "10.0.0.1", "8.8.8.8", 17, 53, "DNS", 5, 0);
     ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
     graph_batch_free(b);
     graph_close(g);
@@ -379,6 +478,18 @@ START_TEST(test_report_small)
     const rtable *risky = report_table_find(r, "risky_flows");
     ck_assert_str_eq(cell(risky, 0, "severity")->s, "high");
     ck_assert_str_eq(cell(risky, 0, "policy")->s, "blocked");
+    /* the Telnet edge: its name and nDPI's clear-text credentials; nDPI's risks by name, bit order */
+    const rt_cell *rk = cell(risky, 0, "risks"), *nd = cell(risky, 0, "ndpi_risks");
+    ck_assert_uint_eq(rk->n, 3);
+    ck_assert_str_eq(rk->v[0], "Telnet (clear-text login)");
+    ck_assert_str_eq(rk->v[1], "Clear-text credentials seen");
+    ck_assert_str_eq(rk->v[2], "Protocol nDPI rates unsafe");
+    ck_assert_uint_eq(nd->n, 2);
+    ck_assert_str_eq(nd->v[0], "Unsafe Protocol");
+    ck_assert_str_eq(nd->v[1], "Clear-Text Credentials");
+    const rtable *kinds = report_table_find(r, "risks");
+    ck_assert_uint_eq(rt_nrows(kinds), 3);
+    ck_assert_str_eq(cell(kinds, 1, "risk")->s, "cleartext-credentials");
     const rtable *blast = report_table_find(r, "blast_radius");
     ck_assert_uint_eq(rt_nrows(blast), 3);
     ck_assert_uint_eq(cell(blast, 2, "policy")->u, 0);  /* the database, last */
@@ -534,6 +645,7 @@ suite_report(void)
     tcase_add_test(tc, test_esc_bounded);
     tcase_add_test(tc, test_utf8_dup);
     tcase_add_test(tc, test_risk_classify);
+    tcase_add_test(tc, test_risk_ndpi);
     tcase_add_test(tc, test_rtable);
     tcase_add_test(tc, test_report_small);
     tcase_add_test(tc, test_report_errors);

@@ -56,6 +56,7 @@ import sys
 
 FLOW = re.compile(r"^\t\d+\t(\S+) (\S+) (?:<->|->) (\S+) (?:\[VLAN: (\d+)\])?\[proto: ([^\]]*)\]")
 PKTS = re.compile(r"\[(\d+) pkts/\d+ bytes (?:<->|->) (\d+) pkts/\d+ bytes\]")
+RISK = re.compile(r"\[Risk: ((?:\*\* [^\]]*? \*\*)+)\]")
 PROTO_NUM = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "IGMP": 2, "VRRP": 112,
              "GRE": 47, "ESP": 50, "AH": 51, "OSPF": 89, "PIM": 103, "SCTP": 132}
 SEG_PROTO = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
@@ -77,8 +78,16 @@ def make_key(proto, vlan, ea, eb):
     return (proto, vlan, min(ea, eb), max(ea, eb))
 
 
+def risk_names(line):
+    """The risk names of an ndpiReader flow line ("[Risk: ** A **** B **]" -> {"A", "B"})."""
+    m = RISK.search(line)
+    if not m:
+        return set()
+    return {r.strip() for r in m.group(1).split("**") if r.strip()}
+
+
 def parse_out(path):
-    """ndpiReader flow lines: [(key, app, (pkts_a, pkts_b), text)]."""
+    """ndpiReader flow lines: [(key, app, (pkts_a, pkts_b), text, risk names)]."""
     flows = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -94,13 +103,13 @@ def parse_out(path):
             try:
                 ea, eb = endpoint(m.group(2)), endpoint(m.group(3))
             except ValueError:      # nDPI printed an address that is not one (fuzzed files)
-                flows.append((None, m.group(5), None, line.strip()[:160]))
+                flows.append((None, m.group(5), None, line.strip()[:160], risk_names(line)))
                 continue
             vlan = int(m.group(4) or 0)
             app = m.group(5).split("/", 1)[-1] if "/" in m.group(5) else m.group(5)
             c = PKTS.search(line)
             pk = (int(c.group(1)), int(c.group(2))) if c else None
-            flows.append((make_key(proto, vlan, ea, eb), app, pk, line.strip()[:160]))
+            flows.append((make_key(proto, vlan, ea, eb), app, pk, line.strip()[:160], risk_names(line)))
     return flows
 
 
@@ -134,7 +143,7 @@ def compare(name, exp, recs):
     used = set()
     cnt = collections.Counter()
     diffs = []
-    for key, app, pk, text in exp:
+    for key, app, pk, text, _ in exp:
         cands = [r for r in by_key.get(key, []) if id(r) not in used]
         cnt["ndpi"] += 1
         if not cands:

@@ -32,7 +32,7 @@ want=$(awk -F, 'NR>1{n++; p+=$10+$12; b+=$11+$13} END{print n, p, b}' "$TMP/flow
 "$S" stats --db "$DB" > "$TMP/stats1" 2>&1 || fail "stats exit $?"
 got="$(stat_of "$TMP/stats1" flows) $(stat_of "$TMP/stats1" packets) $(stat_of "$TMP/stats1" bytes)"
 [ "$got" = "$want" ] && pass "stats flows/packets/bytes agree with segscope flows ($got)" || fail "stats $got, flows $want"
-[ "$(stat_of "$TMP/stats1" schema)" = 1 ] && pass "schema 1" || fail "schema: $(cat "$TMP/stats1")"
+[ "$(stat_of "$TMP/stats1" schema)" = 2 ] && pass "schema 2" || fail "schema: $(cat "$TMP/stats1")"
 [ "$(stat_of "$TMP/stats1" captures)" = 1 ] && pass "one capture recorded" || fail "captures: $(stat_of "$TMP/stats1" captures)"
 expect_grep "sample.pcap (3575591 bytes)" "$TMP/stats1" "the capture lists its file and size"
 expect_grep "complete" "$TMP/stats1" "the capture is complete"
@@ -100,7 +100,7 @@ sys.exit(0 if rows and all(isinstance(r["internal"], bool) and "identities" in r
 "$PYTHON" -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-sys.exit(0 if s["schema"] == 1 and len(s["captures"]) == 2 and s["top_apps"] else 1)' "$TMP/s.json" \
+sys.exit(0 if s["schema"] == 2 and len(s["captures"]) == 2 and s["top_apps"] else 1)' "$TMP/s.json" \
     && pass "stats JSON parses" || fail "stats JSON"
 "$S" edges --db "$DB" --format csv --proto udp --port 53 > "$TMP/dns.csv"
 bad=$(awk -F, 'NR>1 && ($3!="udp" || $4!=53)' "$TMP/dns.csv" | wc -l)
@@ -186,6 +186,24 @@ expect_exit 3 "stats of a newer schema" -- "$S" stats --db "$TMP/newer"
 expect_exit 3 "edges of a newer schema" -- "$S" edges --db "$TMP/newer"
 tree_sum "$TMP/newer" > "$TMP/sum2"
 cmp -s "$TMP/sum1" "$TMP/sum2" && pass "newer-schema database left byte-identical" || fail "newer-schema database changed: $(diff "$TMP/sum1" "$TMP/sum2")"
+
+# 4b. An older schema (1: edge records without nDPI risks) is read as it is, and
+#     raised to the current schema by a writer, its old records kept.
+"$TOOL" put-raw "$TMP/older" 45040a000001040a0000020601bb544c53 01010202646400000100000000 || fail "graphtool put-raw"
+"$TOOL" set-schema "$TMP/older" 1 || fail "graphtool set-schema"
+tree_sum "$TMP/older" > "$TMP/sum1"
+expect_exit 0 "edges of a schema 1 database" -- "$S" edges --db "$TMP/older" --format csv
+[ "$(tail -n +2 "$TMP/out")" = "10.0.0.1,10.0.0.2,tcp,443,TLS,1,2,2,100,100,0.000000000,0.000000000,0,1,0,," ] &&
+    pass "a version 1 edge record: no risks" || fail "old edge: $(cat "$TMP/out" "$TMP/err")"
+"$S" stats --db "$TMP/older" > "$TMP/stats5" 2>&1
+[ "$(stat_of "$TMP/stats5" schema)" = 1 ] && pass "schema 1 read as it is" || fail "schema: $(cat "$TMP/stats5")"
+tree_sum "$TMP/older" > "$TMP/sum2"
+cmp -s "$TMP/sum1" "$TMP/sum2" && pass "reading a schema 1 database changes nothing" || fail "schema 1 database changed by a reader"
+expect_exit 0 "capture into a schema 1 database" -- "$S" capture -q -r "$SAMPLE" --db "$TMP/older"
+"$S" stats --db "$TMP/older" > "$TMP/stats5" 2>&1
+[ "$(stat_of "$TMP/stats5" schema)" = 2 ] && pass "a writer raises the schema to 2" || fail "schema: $(cat "$TMP/stats5")"
+[ "$(stat_of "$TMP/stats5" corrupt_records)" = 0 ] && "$S" edges --db "$TMP/older" --format csv | grep -q '^10.0.0.1,10.0.0.2,tcp,443,TLS,1,' &&
+    pass "the old edge record is kept" || fail "old edge lost: $(cat "$TMP/stats5")"
 
 # 5. Not a segscope database.
 mkdir "$TMP/notdb" && echo hello > "$TMP/notdb/file.txt"
