@@ -35,6 +35,7 @@ struct dpi {
     dpi_cfg cfg;                /* copy of the configuration */
     dpi_stats st;               /* counters */
     uint64_t last_ms;           /* latest packet time handed to nDPI (never goes back) */
+    size_t nflow_size;          /* ndpi_detection_get_sizeof_ndpi_flow_struct() */
     char **names;               /* NAMES_SLOTS interned strings (NULL = free slot) */
     uint32_t n_names;           /* slots used */
     pair_name pairs[PAIR_SLOTS]; /* app names by protocol pair, a cache */
@@ -112,6 +113,7 @@ dpi_create(const dpi_cfg *cfg, char *err, size_t errlen)
         d->cfg = *cfg;
     else
         dpi_cfg_default(&d->cfg);
+    d->nflow_size = ndpi_detection_get_sizeof_ndpi_flow_struct();
     if (d->cfg.max_str == 0 || d->cfg.max_str > 4096)
         d->cfg.max_str = DPI_STR_MAX;
     /* dpi_info.pkts saturates at UINT16_MAX: keep budgets below it. */
@@ -380,11 +382,126 @@ dpi_ext(flow *f)
     return f->ext;
 }
 
+/*
+ * Between its first and second packet a flow's nDPI state is kept packed:
+ * only the 8-byte words of ndpi_flow_struct that are not zero, with a
+ * bitmap of where they go (after one packet the ~700-byte struct is mostly
+ * zeros).  Flows that never get a second packet (scans, lone queries, the
+ * bulk of a flood) then hold a fraction of nDPI's state, and the full state
+ * of such a flow is remade, used and freed at once, while it is hot.  nDPI
+ * sees every packet in capture order, exactly as without packing (its
+ * caches shared between flows depend on that order).  The struct holds no
+ * pointer into itself, so it may come back at another address.
+ */
+#define PACK_MAX_WORDS 128u      /* structs up to 1 KiB are packed; larger ones never */
+
+typedef struct dpi_packed {
+    uint64_t map[PACK_MAX_WORDS / 64]; /* bit k: word k of the struct is stored */
+    uint64_t w[];               /* the stored words, in order */
+} dpi_packed;
+
+/* Give i nDPI state. 0, or -1 (counted) when out of memory. */
+static int
+state_new(dpi *d, dpi_info *i)
+{
+    struct ndpi_flow_struct *nf = ndpi_flow_malloc(d->nflow_size);
+    if (!nf) {
+        d->st.alloc_failed++;
+        return -1;
+    }
+    memset(nf, 0, d->nflow_size);
+    i->nflow = nf;
+    i->status = DPI_DETECTING;
+    d->st.flows++;
+    if (++d->st.live > d->st.peak_live)
+        d->st.peak_live = d->st.live;
+    return 0;
+}
+
+/* Pack i's nDPI state (DPI_DETECTING -> DPI_PACKED); left as it is when out of memory. */
+static void
+state_pack(dpi *d, dpi_info *i)
+{
+    size_t nw = d->nflow_size / 8, nz = 0;
+    const uint64_t *src = i->nflow;
+    uint64_t map[PACK_MAX_WORDS / 64] = { 0 }, tmp[PACK_MAX_WORDS];
+    if (d->nflow_size % 8 != 0 || nw > PACK_MAX_WORDS)
+        return;
+    for (size_t k = 0; k < nw; k++) {      /* branch-free: most words are zero */
+        uint64_t w = src[k], bit = w != 0;
+        tmp[nz] = w;
+        nz += bit;
+        map[k / 64] |= bit << (k % 64);
+    }
+    dpi_packed *pk = malloc(sizeof(*pk) + nz * 8);
+    if (!pk)
+        return;
+    memcpy(pk->map, map, sizeof(map));
+    memcpy(pk->w, tmp, nz * 8);
+    ndpi_free(i->nflow);        /* the struct only: its buffers are now the packed words' */
+    i->nflow = pk;
+    i->status = DPI_PACKED;
+    d->st.live--;
+    d->st.packed++;
+    d->st.packed_bytes += sizeof(*pk) + nz * 8;
+    if (d->st.packed > d->st.peak_packed)
+        d->st.peak_packed = d->st.packed;
+    if (d->st.packed_bytes > d->st.peak_packed_bytes)
+        d->st.peak_packed_bytes = d->st.packed_bytes;
+}
+
+/* Write pk's words into dst (nw words); the number of stored words. */
+static size_t
+unpack_into(const dpi_packed *pk, uint64_t *dst, size_t nw)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < nw; k++) {
+        uint64_t bit = pk->map[k / 64] >> (k % 64) & 1;
+        dst[k] = bit ? pk->w[o] : 0;
+        o += bit;
+    }
+    return o;
+}
+
+/* Unpack i's nDPI state (DPI_PACKED -> DPI_DETECTING). -1 when out of memory (i unchanged). */
+static int
+state_unpack(dpi *d, dpi_info *i)
+{
+    dpi_packed *pk = i->nflow;
+    uint64_t *dst = ndpi_flow_malloc(d->nflow_size);
+    if (!dst) {
+        d->st.alloc_failed++;
+        return -1;
+    }
+    size_t nz = unpack_into(pk, dst, d->nflow_size / 8);
+    d->st.packed--;
+    d->st.packed_bytes -= sizeof(*pk) + nz * 8;
+    if (++d->st.live > d->st.peak_live)
+        d->st.peak_live = d->st.live;
+    free(pk);
+    i->nflow = dst;
+    i->status = DPI_DETECTING;
+    return 0;
+}
+
+/* Free a packed state and the nDPI buffers its words point to (no handle needed). */
+static void
+packed_free(dpi_packed *pk)
+{
+    size_t sz = ndpi_detection_get_sizeof_ndpi_flow_struct();
+    uint64_t *dst = ndpi_flow_malloc(sz);
+    if (dst) {
+        unpack_into(pk, dst, sz / 8);
+        ndpi_flow_free(dst);
+    }
+    free(pk);
+}
+
 void
 dpi_packet(dpi *d, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns)
 {
     dpi_info *i = f->ext;
-    if (i && i->status != DPI_DETECTING && i->status != DPI_NO_STATE)
+    if (i && i->status != DPI_DETECTING && i->status != DPI_NO_STATE && i->status != DPI_PACKED)
         return;
     if (m->frag == DEC_FRAG_LATER) {
         d->st.frags_skipped++;
@@ -398,19 +515,10 @@ dpi_packet(dpi *d, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns)
             return;
         }
     }
-    if (i->status == DPI_NO_STATE) {
-        struct ndpi_flow_struct *nf = ndpi_flow_malloc(ndpi_detection_get_sizeof_ndpi_flow_struct());
-        if (!nf) {
-            d->st.alloc_failed++;
-            return;
-        }
-        memset(nf, 0, ndpi_detection_get_sizeof_ndpi_flow_struct());
-        i->nflow = nf;
-        i->status = DPI_DETECTING;
-        d->st.flows++;
-        if (++d->st.live > d->st.peak_live)
-            d->st.peak_live = d->st.live;
-    }
+    if (i->status == DPI_NO_STATE && state_new(d, i) != 0)
+        return;
+    if (i->status == DPI_PACKED && state_unpack(d, i) != 0)
+        return;
     if (!i->has_icmp && (m->proto == 1 || m->proto == 58)) {
         i->has_icmp = 1;
         i->icmp_type = m->icmp_type;
@@ -433,10 +541,16 @@ dpi_packet(dpi *d, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns)
     ndpi_protocol p = ndpi_detection_process_packet(d->mod, i->nflow, m->l3,
                                                     (unsigned short)len, ms);
     int enough = i->pkts > budget;
-    if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
+    if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
+        if (i->pkts == 1)
+            state_pack(d, i);
         return;
-    if (!enough && ndpi_extra_dissection_possible(d->mod, i->nflow))
+    }
+    if (!enough && ndpi_extra_dissection_possible(d->mod, i->nflow)) {
+        if (i->pkts == 1)
+            state_pack(d, i);
         return;     /* named, but more metadata may come */
+    }
     finish(d, i, p, p.app_protocol == NDPI_PROTOCOL_UNKNOWN);
 }
 
@@ -444,6 +558,8 @@ void
 dpi_flow_end(dpi *d, flow *f)
 {
     dpi_info *i = f->ext;
+    if (i && i->status == DPI_PACKED && state_unpack(d, i) != 0)
+        return;
     if (!i || i->status != DPI_DETECTING)
         return;
     ndpi_protocol none = { NDPI_PROTOCOL_UNKNOWN, NDPI_PROTOCOL_UNKNOWN, NDPI_PROTOCOL_CATEGORY_UNSPECIFIED };
@@ -462,8 +578,10 @@ dpi_release(flow *f)
     dpi_info *i = f->ext;
     if (!i)
         return;
-    if (i->nflow)
-        ndpi_flow_free(i->nflow);   /* only if the flow never reached dpi_flow_end */
+    if (i->status == DPI_PACKED)
+        packed_free(i->nflow);  /* only if the flow never reached dpi_flow_end */
+    else if (i->nflow)
+        ndpi_flow_free(i->nflow);   /* same */
     free(i->strs);
     free(i);
     f->ext = NULL;
@@ -534,6 +652,10 @@ dpi_print_stats(const dpi *d, FILE *out)
     fprintf(out, "dpi.unknown %" PRIu64 "\n", s->unknown);
     fprintf(out, "dpi.live_states %" PRIu64 "\n", s->live);
     fprintf(out, "dpi.peak_live_states %" PRIu64 "\n", s->peak_live);
+    fprintf(out, "dpi.packed_states %" PRIu64 "\n", s->packed);
+    fprintf(out, "dpi.peak_packed_states %" PRIu64 "\n", s->peak_packed);
+    fprintf(out, "dpi.packed_bytes %" PRIu64 "\n", s->packed_bytes);
+    fprintf(out, "dpi.peak_packed_bytes %" PRIu64 "\n", s->peak_packed_bytes);
     fprintf(out, "dpi.state_bytes_freed %" PRIu64 "\n", s->state_bytes_freed);
     fprintf(out, "dpi.kept_bytes %" PRIu64 "\n", s->kept_bytes);
     fprintf(out, "dpi.str_truncated %" PRIu64 "\n", s->str_truncated);

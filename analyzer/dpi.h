@@ -9,7 +9,10 @@
  * two agree on the protocol of a flow):
  *   1. Every packet of the flow except non-first IP fragments is handed to
  *      ndpi_detection_process_packet() as its L3 packet (the innermost IP
- *      header for tunnelled flows), with its timestamp in ms.
+ *      header for tunnelled flows), with its timestamp in ms.  Between
+ *      the first packet and the second, nDPI's ~700-byte state is kept
+ *      packed (its non-zero words only), so flows that never get a second
+ *      packet hold little; it is unpacked when the second packet comes.
  *   2. Once nDPI names an application protocol, detection goes on while
  *      ndpi_extra_dissection_possible() says more metadata may come (e.g.
  *      the TLS server hello for JA3S, the DNS response), within the packet
@@ -75,6 +78,7 @@ enum dpi_status {
     DPI_DETECTED,           /* nDPI named the protocol by itself */
     DPI_GIVEN_UP,           /* ended by giveup (budget spent or flow ended) */
     DPI_NO_STATE,           /* created by dpi_ext() only: never saw a packet */
+    DPI_PACKED,             /* one packet seen; nDPI state packed (step 1 above) */
 };
 
 /*
@@ -84,7 +88,8 @@ enum dpi_status {
  */
 typedef struct dpi_info {
     void *ident;                /* reserved for the identity module (never touched here) */
-    void *nflow;                /* nDPI per-flow state while detecting, else NULL */
+    void *nflow;                /* nDPI per-flow state while DPI_DETECTING, packed
+                                   while DPI_PACKED; else NULL */
     const char *app;            /* "TLS.Google" as ndpiReader prints it; NULL while detecting */
     const char *category;       /* nDPI category name ("Web"); NULL while detecting */
     char *strs;                 /* the enum dpi_str strings, packed, NUL-terminated; NULL if none */
@@ -123,8 +128,12 @@ typedef struct dpi_stats {
     uint64_t given_up;          /* flows ended by giveup */
     uint64_t guessed;           /* of those, protocol guessed by port/IP */
     uint64_t unknown;           /* flows left Unknown */
-    uint64_t live;              /* nDPI flow states alive now */
+    uint64_t live;              /* nDPI flow states alive (unpacked) now */
     uint64_t peak_live;         /* most alive at once */
+    uint64_t packed;            /* flows whose nDPI state is packed now (one packet seen) */
+    uint64_t peak_packed;       /* most packed at once */
+    uint64_t packed_bytes;      /* bytes those packed states take now */
+    uint64_t peak_packed_bytes; /* most bytes they took at once */
     uint64_t state_bytes_freed; /* bytes of nDPI flow state freed (struct + its buffers) */
     uint64_t kept_bytes;        /* bytes of dpi_info + strings of flows classified */
     uint64_t str_truncated;     /* strings cut at max_str */

@@ -2,16 +2,20 @@
  * engine.c - the capture pipeline (see engine.h).
  *
  * How it works: the calling thread reads frames from the sources in
- * order, applies the filter and decodes each frame.  With one worker it
- * then accounts the frame in the flow table and calls the hooks right
- * away.  With several, it appends the frame and its decoded view to the
- * current batch of the worker its flow hashes to (the view's pointers kept
- * as offsets into the frame, so the worker need not decode it again); full
- * batches go to that worker's queue (a mutex and condition variable per
- * batch, not per packet), and the worker accounts each frame in its own
- * flow table and calls the hooks with its own context.  A fixed
- * pool of batches gives back-pressure: a reader that gets ahead of the
- * workers waits for a batch to come back.
+ * order, applies the filter and decodes each frame.  Worker 0 is the
+ * calling thread itself: frames whose flow hashes to it are accounted in
+ * its flow table and the hooks called right away (with one worker, every
+ * frame).  With N workers there are N threads in all, the reader and N-1
+ * others, so N threads use N cores: the frames of workers 1..N-1 are
+ * appended with their decoded view to the current batch of the worker
+ * their flow hashes to (the view's pointers kept as offsets into the
+ * frame, so the worker need not decode it again); full batches go to that
+ * worker's queue (a mutex and condition variable per batch, not per
+ * packet), and the worker accounts each frame in its own flow table and
+ * calls the hooks with its own context.  The reader also reads and
+ * decodes every frame, so its worker gets a smaller share of the flow-hash
+ * space (READER_WEIGHT).  A fixed pool of batches gives back-pressure: a
+ * reader that gets ahead of the workers waits for a batch to come back.
  */
 #include <errno.h>
 #include <grp.h>
@@ -30,6 +34,11 @@
 #define BATCH_PKTS 512
 #define BATCH_BYTES (1u << 20)          /* >= PF_MAX_CAPLEN */
 #define BATCHES_PER_WORKER 4
+/* Share of the flow-hash space of worker 0 (the reader), against 1 for each
+   other worker: reading and decoding every frame costs the reader about a
+   third of what accounting a share of flows costs (DPI included), measured
+   with bench/span.sh on mixed traffic. */
+#define READER_WEIGHT 0.75
 
 /* One frame in a batch; its bytes are at data + off. */
 typedef struct batch_pkt {
@@ -77,7 +86,8 @@ struct eng {
     pf_file *files[ENG_MAX_INPUTS];
     live *ifaces[ENG_MAX_INPUTS];
     capfilter *bpf;
-    int nw;                             /* workers */
+    int nw;                             /* workers (worker 0 is the reading thread) */
+    uint32_t split0;                    /* flow hashes below this go to worker 0 */
     worker w[ENG_MAX_THREADS];
     pthread_mutex_t pool_mu;            /* free batches */
     pthread_cond_t pool_cv;
@@ -134,6 +144,8 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
     e->nw = cfg->threads < 1 ? 1 : cfg->threads > ENG_MAX_THREADS ? ENG_MAX_THREADS : cfg->threads;
     if (!e->hooks.worker_ctx)
         e->nw = 1;
+    e->split0 = e->nw == 1 ? UINT32_MAX
+              : (uint32_t)(4294967296.0 * READER_WEIGHT / (READER_WEIGHT + e->nw - 1));
     pthread_mutex_init(&e->pool_mu, NULL);
     pthread_cond_init(&e->pool_cv, NULL);
     pthread_mutex_init(&e->pub_mu, NULL);
@@ -198,7 +210,7 @@ eng_create(const eng_cfg *cfg, const eng_hooks *hooks, int *code, char *err, siz
         }
     }
     if (e->nw > 1) {
-        for (int i = 0; i < e->nw * BATCHES_PER_WORKER; i++) {
+        for (int i = 0; i < (e->nw - 1) * BATCHES_PER_WORKER; i++) {
             batch *b = malloc(sizeof(*b));
             if (!b) {
                 snprintf(err, errlen, "out of memory");
@@ -278,7 +290,11 @@ worker_of(const eng *e, const pkt_meta *m)
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 32;
-    return (unsigned)(((h & 0xffffffffu) * (uint64_t)e->nw) >> 32);    /* [0, nw) without a division */
+    uint32_t u = (uint32_t)h;
+    if (u < e->split0)
+        return 0;
+    return 1 + (unsigned)((uint64_t)(u - e->split0) * (uint64_t)(e->nw - 1) /
+                          ((uint64_t)UINT32_MAX + 1 - e->split0));
 }
 
 static batch *
@@ -384,11 +400,16 @@ worker_main(void *arg)
     return NULL;
 }
 
-/* Queue a decoded frame for its worker. */
+/* Account a decoded frame here (worker 0) or queue it for its worker. */
 static void
 eng_dispatch(eng *e, const pf_packet *p, uint32_t caplen, const pkt_meta *m)
 {
-    worker *w = &e->w[worker_of(e, m)];
+    unsigned wi = worker_of(e, m);
+    if (wi == 0) {
+        worker_account(&e->w[0], m, p->ts_ns, p->len);
+        return;
+    }
+    worker *w = &e->w[wi];
     batch *b = w->fill;
     if (b && (b->n == BATCH_PKTS || BATCH_BYTES - b->used < caplen)) {
         worker_push(w, b);
@@ -483,10 +504,8 @@ files_offset(const eng *e)
 static uint64_t
 flows_now(const eng *e)
 {
-    if (e->nw == 1)
-        return flowtab_get_stats(e->w[0].ft)->active;   /* this thread's table */
-    uint64_t n = 0;
-    for (int i = 0; i < e->nw; i++)
+    uint64_t n = flowtab_get_stats(e->w[0].ft)->active;    /* this thread's table */
+    for (int i = 1; i < e->nw; i++)
         n += __atomic_load_n(&e->w[i].active, __ATOMIC_RELAXED);
     return n;
 }
@@ -574,7 +593,7 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
     char why[512];
     int n = e->cfg.nifaces;
     struct pollfd pfd[ENG_MAX_INPUTS];
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = mono_ns(), t_expire = t0;
     uint64_t limit = e->cfg.duration_s > 0 ? (uint64_t)(e->cfg.duration_s * 1e9) : 0;
     for (;;) {
         if (stop && *stop)
@@ -601,12 +620,16 @@ run_live(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
                     return 0;
             }
         }
+        uint64_t tm = mono_ns();
+        if (!any || tm - t_expire >= 1000000000ULL) {
+            /* Worker 0 is this thread: expire its flows by wall-clock time
+               when idle, and every second when its share of flows is quiet. */
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            flowtab_expire(e->w[0].ft, (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
+            t_expire = tm;
+        }
         if (!any) {
-            if (e->nw == 1) {
-                struct timespec now;
-                clock_gettime(CLOCK_REALTIME, &now);
-                flowtab_expire(e->w[0].ft, (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
-            }
             {
                 int m = 0;
                 for (int i = 0; i < n; i++) {
@@ -665,10 +688,9 @@ eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
         return rc;
     e->t_start = mono_ns();
     if (e->nw > 1) {
-        for (int i = 0; i < e->nw; i++) {
+        for (int i = 1; i < e->nw; i++) {
             if (pthread_create(&e->w[i].th, NULL, worker_main, &e->w[i]) != 0) {
                 snprintf(err, errlen, "cannot start worker thread: %s", strerror(errno));
-                e->nw = i;              /* the others never started */
                 rc = EXIT_RUNTIME;
                 break;
             }
@@ -689,24 +711,21 @@ eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
             e->st.if_drop += f;
         }
     }
-    if (e->nw > 1) {
-        for (int i = 0; i < e->nw; i++) {
-            worker *w = &e->w[i];
-            if (!w->started)
-                continue;
-            batch *b = w->fill ? w->fill : pool_get(e);
-            w->fill = NULL;
-            b->end = 1;
-            b->end_ns = e->st.last_ns;
-            worker_push(w, b);
-        }
-        for (int i = 0; i < e->nw; i++)
-            if (e->w[i].started)
-                pthread_join(e->w[i].th, NULL);
-    } else {
-        flowtab_expire(e->w[0].ft, e->st.last_ns);
-        flowtab_flush(e->w[0].ft);
+    for (int i = 1; i < e->nw; i++) {
+        worker *w = &e->w[i];
+        if (!w->started)
+            continue;
+        batch *b = w->fill ? w->fill : pool_get(e);
+        w->fill = NULL;
+        b->end = 1;
+        b->end_ns = e->st.last_ns;
+        worker_push(w, b);
     }
+    flowtab_expire(e->w[0].ft, e->st.last_ns);     /* while the others end theirs */
+    flowtab_flush(e->w[0].ft);
+    for (int i = 1; i < e->nw; i++)
+        if (e->w[i].started)
+            pthread_join(e->w[i].th, NULL);
     for (int i = 0; i < e->nw; i++) {
         e->st.decoded += e->w[i].decoded;
         e->st.frag_unmatched += e->w[i].frag_unmatched;

@@ -281,6 +281,48 @@ START_TEST(test_user_agent_cap)
 }
 END_TEST
 
+START_TEST(test_packed_state)
+{
+    /* Opaque UDP: packed after its first packet, unpacked by the second. */
+    dpi *d = mk_dpi(0);
+    uint8_t pl[40], udp[64], ip[128];
+    for (size_t k = 0; k < sizeof(pl); k++)
+        pl[k] = (uint8_t)(k * 37 + 11);
+    size_t n = mk_udp(udp, 45678, 51234, pl, sizeof(pl));
+    n = mk_ip(ip, "10.0.0.1", "10.0.0.2", 17, udp, n);
+    pkt_meta m;
+    decode_raw(ip, n, &m);
+    flow f;
+    memset(&f, 0, sizeof(f));
+    const dpi_stats *st = dpi_get_stats(d);
+    dpi_packet(d, &f, 1, &m, 1700000000000000000ULL);
+    ck_assert_int_eq(dpi_get(&f)->status, DPI_PACKED);
+    ck_assert_uint_eq(st->packed, 1);
+    ck_assert_uint_eq(st->live, 0);
+    ck_assert_uint_gt(st->packed_bytes, 0);
+    ck_assert_uint_lt(st->packed_bytes, dpi_ndpi_flow_size() / 2);
+    dpi_packet(d, &f, 0, &m, 1700000000001000000ULL);
+    ck_assert_int_eq(dpi_get(&f)->status, DPI_DETECTING);
+    ck_assert_uint_eq(st->packed, 0);
+    ck_assert_uint_eq(st->packed_bytes, 0);
+    ck_assert_uint_eq(st->live, 1);
+    ck_assert_uint_eq(st->peak_packed, 1);
+    ck_assert_int_eq(dpi_get(&f)->pkts, 2);
+    dpi_flow_end(d, &f);
+    ck_assert_int_eq(dpi_get(&f)->status, DPI_GIVEN_UP);
+    ck_assert_uint_eq(st->live, 0);
+    dpi_release(&f);
+
+    /* Released while packed (no flow end): nothing leaks (ASan/valgrind). */
+    memset(&f, 0, sizeof(f));
+    dpi_packet(d, &f, 1, &m, 1700000000002000000ULL);
+    ck_assert_int_eq(dpi_get(&f)->status, DPI_PACKED);
+    dpi_release(&f);
+    ck_assert_ptr_null(f.ext);
+    dpi_free(d);
+}
+END_TEST
+
 START_TEST(test_budget_giveup)
 {
     /* Opaque UDP between high ports: given up once past the UDP budget. */
@@ -327,8 +369,9 @@ START_TEST(test_flow_end_giveup_and_frags)
     ck_assert_ptr_null(f.ext);
     ck_assert_uint_eq(dpi_get_stats(d)->frags_skipped, 1);
     dpi_packet(d, &f, 1, &m, 2);
-    ck_assert_int_eq(dpi_get(&f)->status, DPI_DETECTING);
-    ck_assert_uint_eq(dpi_get_stats(d)->live, 1);
+    ck_assert_int_eq(dpi_get(&f)->status, DPI_PACKED);  /* one packet: state packed */
+    ck_assert_uint_eq(dpi_get_stats(d)->live, 0);
+    ck_assert_uint_eq(dpi_get_stats(d)->packed, 1);
     dpi_flow_end(d, &f);
     ck_assert_int_eq(dpi_get(&f)->status, DPI_GIVEN_UP);
     ck_assert_ptr_nonnull(dpi_get(&f)->app);
@@ -393,6 +436,7 @@ suite_dpi(void)
     tcase_add_test(tc, test_string_cap);
     tcase_add_test(tc, test_user_agent_cap);
     tcase_add_test(tc, test_budget_giveup);
+    tcase_add_test(tc, test_packed_state);
     tcase_add_test(tc, test_flow_end_giveup_and_frags);
     tcase_add_test(tc, test_ext_for_ident);
     tcase_add_test(tc, test_names);
