@@ -87,6 +87,11 @@ for input in mixed short bulk; do
     run "$input.flows" "$S" flows -q $maxflows -r "$f" -o /dev/null
     run "$input.cap1" "$S" capture -q --stats $maxflows -r "$f" --db "$db"
     run "$input.cap2" "$S" capture -q --stats --threads 2 $maxflows -r "$f" --db "$db"
+    # What two cores give two independent processes on this machine: two
+    # single-threaded captures of the same file at once (the ceiling of
+    # --threads 2 when the two cores share caches or a physical core).
+    run "$input.pair" sh -c 'rm -rf "$3.a" "$3.b"; "$1" capture -q $4 -r "$2" --db "$3.a" &
+        "$1" capture -q $4 -r "$2" --db "$3.b"; wait; rm -rf "$3.a" "$3.b"' sh "$S" "$f" "$db" "$maxflows"
     echo "$pk $(stat_of flows_created "$out/span.$input.nodpi.err")" > "$out/span.$input.info"
 done
 rm -rf "$db"
@@ -119,6 +124,11 @@ for input in mixed short bulk; do
     read t1 x y < "$out/span.$input.cap1"
     read t2 x y < "$out/span.$input.cap2"
     printf "capture --threads 2 / single-threaded packet rate: %.2f\n" "$(echo "$t1 / $t2" | bc -l)"
+    if [ -s "$out/span.$input.pair" ]; then
+        read tp x y < "$out/span.$input.pair"
+        printf "two single-threaded captures at once / one alone, packet rate (this machine's ceiling for 2 threads): %.2f\n" \
+            "$(echo "2 * $t1 / $tp" | bc -l)"
+    fi
 done
 
 # ---- memory per live flow (short: every flow alive until the end) -----------
@@ -138,9 +148,10 @@ for p in ndpi nodpi flows cap1 cap2; do
     printf "  %-30s peak RSS / flows = %.0f bytes\n" "$name" "$(echo "$rss * 1024 / $nf" | bc -l)"
 done
 e=$out/span.short.cap1.err
-printf "  capture --stats: flow_record_bytes %s, nDPI state %s bytes/flow while detecting, kept after detection %s bytes/flow, flow_bytes_after_detection %s, flows_peak %s\n" \
+printf "  capture --stats: flow_record_bytes %s, nDPI state %s bytes/flow while detecting (%s packed, after one packet), kept after detection %s bytes/flow, flow_bytes_after_detection %s, flows_peak %s\n" \
     "$(stat_of flow_record_bytes "$e")" \
     "$(echo "$(stat_of dpi.state_bytes_freed "$e") / $(stat_of dpi.flows "$e")" | bc)" \
+    "$(echo "$(stat_of dpi.peak_packed_bytes "$e") / ($(stat_of dpi.peak_packed_states "$e") + 1)" | bc)" \
     "$(echo "$(stat_of dpi.kept_bytes "$e") / $(stat_of dpi.flows "$e")" | bc)" \
     "$(stat_of flow_bytes_after_detection "$e")" "$(stat_of flows_peak "$e")"
 
