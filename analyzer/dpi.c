@@ -427,11 +427,15 @@ state_pack(dpi *d, dpi_info *i)
     uint64_t map[PACK_MAX_WORDS / 64] = { 0 }, tmp[PACK_MAX_WORDS];
     if (d->nflow_size % 8 != 0 || nw > PACK_MAX_WORDS)
         return;
-    for (size_t k = 0; k < nw; k++) {      /* branch-free: most words are zero */
-        uint64_t w = src[k], bit = w != 0;
-        tmp[nz] = w;
-        nz += bit;
-        map[k / 64] |= bit << (k % 64);
+    for (size_t k = 0; k < nw; k += 4) {   /* most words are zero: skip them four at a time */
+        size_t end = k + 4 <= nw ? k + 4 : nw;
+        if (end == k + 4 && (src[k] | src[k + 1] | src[k + 2] | src[k + 3]) == 0)
+            continue;
+        for (size_t j = k; j < end; j++)
+            if (src[j]) {
+                map[j / 64] |= 1ULL << (j % 64);
+                tmp[nz++] = src[j];
+            }
     }
     dpi_packed *pk = malloc(sizeof(*pk) + nz * 8);
     if (!pk)
@@ -455,11 +459,10 @@ static size_t
 unpack_into(const dpi_packed *pk, uint64_t *dst, size_t nw)
 {
     size_t o = 0;
-    for (size_t k = 0; k < nw; k++) {
-        uint64_t bit = pk->map[k / 64] >> (k % 64) & 1;
-        dst[k] = bit ? pk->w[o] : 0;
-        o += bit;
-    }
+    memset(dst, 0, nw * 8);
+    for (size_t b = 0; b < PACK_MAX_WORDS / 64; b++)
+        for (uint64_t m = pk->map[b]; m; m &= m - 1)
+            dst[b * 64 + (size_t)__builtin_ctzll(m)] = pk->w[o++];
     return o;
 }
 
