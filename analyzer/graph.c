@@ -52,7 +52,9 @@ struct graph {
     uint32_t schema;            /* schema version read or written */
     uint64_t created_ns;        /* creation time from the schema key */
     uint64_t corrupt;           /* records skipped as undecodable */
+    uint64_t record_puts;       /* node and edge records put into batches of g */
     int locked;                 /* db is open read-write (counted in writers_open) */
+    int no_records;             /* a writer found no node and no edge record at its open */
 };
 
 /* A decoded record handed to a walk's callback. */
@@ -277,6 +279,32 @@ check_schema(graph *g, char *err, size_t errlen)
     return 0;
 }
 
+/* 1 if the database holds a key starting with byte p (one bounded seek), 0 if not, -1 on error. */
+static int
+has_prefix(graph *g, uint8_t p)
+{
+    char lo = (char)p, hi = (char)(p + 1);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(ro, &hi, 1);
+    rocksdb_iterator_t *it = rocksdb_create_iterator(g->db, ro);
+    rocksdb_iter_seek(it, &lo, 1);
+    int any = rocksdb_iter_valid(it);
+    if (any) {
+        size_t klen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        any = klen > 0 && (uint8_t)k[0] == p;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    if (rerr) {
+        rocksdb_free(rerr);
+        any = -1;
+    }
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return any;
+}
+
 /* Open g->dir read-only; retries briefly while a writer swaps files. */
 static rocksdb_t *
 open_ro(graph *g, char *why, size_t len)
@@ -406,6 +434,8 @@ graph_open(const char *dir, int mode, int *code, char *err, size_t errlen)
         *code = EXIT_RUNTIME;
         goto fail;
     }
+    /* Under the lock nobody else adds records: remember whether there were any. */
+    g->no_records = s == 0 || (has_prefix(g, GRAPHREC_NODE) == 0 && has_prefix(g, GRAPHREC_EDGE) == 0);
     *code = 0;
     return g;
 fail:
@@ -448,6 +478,18 @@ uint64_t
 graph_corrupt(const graph *g)
 {
     return g->corrupt;
+}
+
+int
+graph_no_records_at_open(const graph *g)
+{
+    return g->no_records;
+}
+
+uint64_t
+graph_record_puts(const graph *g)
+{
+    return g->record_puts;
 }
 
 /* ---- reading --------------------------------------------------------------- */
@@ -724,6 +766,7 @@ graph_batch_put_node(graph_batch *b, const graph_node *n)
     if (!klen || !vlen)
         return -1;
     batch_put(b, key, klen, vlen);
+    b->g->record_puts++;
     return 0;
 }
 
@@ -736,6 +779,7 @@ graph_batch_put_edge(graph_batch *b, const graph_edge *e)
     if (!klen || !vlen)
         return -1;
     batch_put(b, key, klen, vlen);
+    b->g->record_puts++;
     return 0;
 }
 

@@ -65,6 +65,17 @@ void graph_close(graph *g);
 const char *graph_dir(const graph *g);
 /* Records skipped because they did not decode, since the open. */
 uint64_t graph_corrupt(const graph *g);
+/*
+ * 1 if g is a writer that found no node and no edge record when it
+ * opened the database (a new one, or one with only schema and capture
+ * records); 0 otherwise (readers too).  Found by a bounded seek on each
+ * key prefix at the open.  Since the writer holds the lock, a node or
+ * edge key is then stored iff it was put through a committed batch of g:
+ * lets graphagg skip point reads of keys it never wrote.
+ */
+int graph_no_records_at_open(const graph *g);
+/* Node and edge records put into batches of g since the open (committed or not). */
+uint64_t graph_record_puts(const graph *g);
 
 /* ---- reading --------------------------------------------------------------- */
 

@@ -19,6 +19,17 @@
  * the maps are emptied.  Only this process writes the database (graph.h's
  * lock), so the read-modify-write cannot race.
  *
+ * Skipped reads.  When the database held no node and no edge record at
+ * its open (graph_no_records_at_open: a new database, or one with only
+ * the schema and capture records), a node or edge key is stored iff this
+ * run wrote it in an earlier flush.  A set of 64-bit hashes of the keys
+ * written (agg_seen) then tells most new keys apart without a read: a
+ * key whose hash is absent is new; a hash present (the key, or rarely a
+ * collision) reads as before.  The set holds at most AGG_SEEN_MAX
+ * hashes: at the cap, on OOM, or if records were put through g by
+ * anything else, it is dropped for good and every key is read again, so
+ * correctness never depends on it.
+ *
  * Shards (threads).  A shard has maps of its own and its own table of
  * application names, guarded by its mutex, which its worker takes per
  * ended flow and the flusher per flush.  The flusher swaps the shard's
@@ -45,6 +56,8 @@
 #define AGG_MAX_IDENTS 64       /* identities held per node delta (a record keeps GRAPH_MAX_IDENTS) */
 #define AGG_MAX_SHARDS 64       /* shards per aggregator */
 #define AGG_MIN_SHARD_CAP 16    /* smallest cap of a shard's map */
+#define AGG_SEEN_MAX ((size_t)1 << 22) /* keys the written-key set holds (its table: 64 MB at most) */
+#define AGG_SEEN_MIN_SLOTS ((size_t)1 << 12) /* its first table */
 
 /* An identity handed over for a node, until the flush. */
 typedef struct agg_ident {
@@ -109,6 +122,18 @@ typedef struct agg_apps {
     unsigned n;                 /* entries used */
 } agg_apps;
 
+/*
+ * The 64-bit hashes of the node and edge keys this run wrote, while the
+ * database had no node and no edge record when it was opened (see
+ * "Skipped reads" above).  Open addressing, linear probing, 0 = empty.
+ */
+typedef struct agg_seen {
+    uint64_t *slot;             /* the table */
+    size_t n_slot;              /* its size (a power of two, or 0) */
+    size_t n;                   /* hashes held */
+    int on;                     /* absent hash = key not stored (off for good once the cap is hit) */
+} agg_seen;
+
 /* One worker's deltas (see "Shards" above). */
 struct graphagg_shard {
     graphagg *a;                /* the owner */
@@ -136,6 +161,7 @@ struct graphagg {
     agg_edge *spill;            /* edges to write by a second batch (see above) */
     graph_node *rec_node;       /* scratch: stored node being updated */
     graph_edge *rec_edge;       /* scratch: stored edge being updated */
+    agg_seen seen;              /* keys written by this run, to skip reads of new keys */
     uint8_t enc[GRAPHREC_VAL_MAX];  /* scratch: a stored node, encoded */
     uint8_t enc2[GRAPHREC_VAL_MAX]; /* scratch: the same after the merge */
     uint64_t ticks;             /* graphagg_tick calls */
@@ -178,11 +204,11 @@ wall_ns(void)
 /* A hash of n key bytes, eight at a time (keys are zeroed before they are
    filled), finished with MurmurHash3's fmix64 so that the low bits, which
    pick the bucket, depend on every byte. */
-static uint32_t
-hash_bytes(const void *p, size_t n)
+static uint64_t
+hash64_bytes(const void *p, size_t n, uint64_t seed)
 {
     const uint8_t *b = p;
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, v;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n ^ seed, v;
     while (n >= 8) {
         memcpy(&v, b, 8);
         h = (h ^ v) * 0xff51afd7ed558ccdULL;
@@ -198,7 +224,13 @@ hash_bytes(const void *p, size_t n)
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
-    return (uint32_t)h;
+    return h;
+}
+
+static uint32_t
+hash_bytes(const void *p, size_t n)
+{
+    return (uint32_t)hash64_bytes(p, n, 0);
 }
 
 static uint32_t
@@ -438,6 +470,105 @@ app_index(agg_apps *t, const char *name, uint64_t *dropped)
     return (uint16_t)t->n++;
 }
 
+/* ---- the written-key set (see "Skipped reads" above) ------------------------------ */
+
+#define SEEN_SEED_NODE 0x6e6f6465ULL   /* keeps node and edge hashes apart */
+#define SEEN_SEED_EDGE 0x65646765ULL
+
+static uint64_t
+seen_hash_node(const graph_addr *a)
+{
+    uint64_t h = hash64_bytes(a, 1 + (a->family == 6 ? 16 : 4), SEEN_SEED_NODE);
+    return h ? h : 1;
+}
+
+/* An edge delta's key: its app index stands for the name (one index per name in a run). */
+static uint64_t
+seen_hash_edge(const agg_ekey *k)
+{
+    uint64_t h = hash64_bytes(k, sizeof(*k), SEEN_SEED_EDGE);
+    return h ? h : 1;
+}
+
+/* Stop skipping reads, for the rest of the run. */
+static void
+seen_off(agg_seen *s)
+{
+    free(s->slot);
+    s->slot = NULL;
+    s->n_slot = s->n = 0;
+    s->on = 0;
+}
+
+static int
+seen_has(const agg_seen *s, uint64_t h)
+{
+    if (!s->n_slot)
+        return 0;
+    size_t mask = s->n_slot - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        if (s->slot[i] == h)
+            return 1;
+        if (!s->slot[i])
+            return 0;
+    }
+}
+
+/* Make room for want hashes in all (at most half full); off if want is over the cap or on OOM. */
+static void
+seen_reserve(agg_seen *s, size_t want)
+{
+    if (!s->on)
+        return;
+    if (want > AGG_SEEN_MAX) {
+        seen_off(s);
+        return;
+    }
+    size_t n = s->n_slot ? s->n_slot : AGG_SEEN_MIN_SLOTS;
+    while (n < 2 * want)
+        n *= 2;
+    if (n == s->n_slot)
+        return;
+    uint64_t *t = calloc(n, sizeof(*t));
+    if (!t) {
+        seen_off(s);
+        return;
+    }
+    for (size_t i = 0; i < s->n_slot; i++) {
+        uint64_t h = s->slot[i];
+        if (!h)
+            continue;
+        size_t j = (size_t)h & (n - 1);
+        while (t[j])
+            j = (j + 1) & (n - 1);
+        t[j] = h;
+    }
+    free(s->slot);
+    s->slot = t;
+    s->n_slot = n;
+}
+
+/* Remember hash h of a key put into the batch. */
+static void
+seen_add(agg_seen *s, uint64_t h)
+{
+    if (!s->on)
+        return;
+    if (2 * (s->n + 1) > s->n_slot) {
+        seen_reserve(s, s->n + 1);
+        if (!s->on)
+            return;
+    }
+    size_t mask = s->n_slot - 1, i = (size_t)h & mask;
+    while (s->slot[i]) {
+        if (s->slot[i] == h)
+            return;
+        i = (i + 1) & mask;
+    }
+    s->slot[i] = h;
+    s->n++;
+}
+
 /* ---- graphagg ------------------------------------------------------------- */
 
 graphagg *
@@ -470,6 +601,7 @@ graphagg_create(graph *g, const graphagg_cfg *cfg, const graph_capture *cap,
     if (maps_init(&a->m) < 0 || !a->rec_node || !a->rec_edge || !a->batch)
         goto oom;
     a->next_flush_ns = mono_ns() + (uint64_t)(a->cfg.flush_interval_s * 1e9);
+    a->seen.on = graph_no_records_at_open(g) && graph_record_puts(g) == 0;
     /* The run is on record from its start. */
     a->cap.end_ns = wall_ns();
     if (graph_batch_put_capture(a->batch, &a->cap) < 0 ||
@@ -523,6 +655,7 @@ graphagg_free(graphagg *a)
     }
     free(a->rec_node);
     free(a->rec_edge);
+    seen_off(&a->seen);
     graph_batch_free(a->batch);
     pthread_mutex_destroy(&a->err_mu);
     pthread_mutex_destroy(&a->flush_mu);
@@ -754,21 +887,21 @@ fold_prepare(const flow *f, int icmp_type, agg_fold *x)
         x->d0 = x->d1 - 63;     /* a flow longer than 64 days: its last 64 */
 }
 
-/* 1 if folding x into m needs a flush first (a cap, or days that do not fit). */
+/* 1 if folding x (whose edge delta in m is e, or NULL) into m needs a flush first
+   (a cap, or days that do not fit). */
 static int
-fold_needs_room(const agg_maps *m, size_t max_nodes, size_t max_edges, const agg_fold *x)
+fold_needs_room(const agg_maps *m, size_t max_nodes, size_t max_edges, const agg_fold *x,
+                const agg_edge *e)
 {
-    agg_edge *e = edge_find(m, &x->k, x->h);
     return (e && !days_fit(e, x->d0, x->d1)) || (!e && m->n_edges >= max_edges) ||
            m->n_nodes + 2 > max_nodes;
 }
 
-/* Fold flow f into m (room was made). 1 folded, 0 out of memory. */
+/* Fold flow f into m (room was made; e: x's edge delta in m, or NULL). 1 folded, 0 out of memory. */
 static int
-fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, const flow *f, const char *server_name,
-          uint64_t risk)
+fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, agg_edge *e, const flow *f,
+          const char *server_name, uint64_t risk)
 {
-    agg_edge *e = edge_find(m, &x->k, x->h);
     if (!e && !(e = edge_add(a, m, &x->k, x->h)))
         return 0;
     e->flows++;
@@ -802,12 +935,14 @@ graphagg_flow(graphagg *a, const flow *f, const char *app, int icmp_type,
     x.k.app = app_index(&a->apps, app, &a->st.apps_dropped);
     x.h = hash_bytes(&x.k, sizeof(x.k));
     /* Make room first, so that a flush never holds part of this flow. */
-    if (fold_needs_room(&a->m, a->cfg.max_nodes, a->cfg.max_edges, &x)) {
+    agg_edge *e = edge_find(&a->m, &x.k, x.h);
+    if (fold_needs_room(&a->m, a->cfg.max_nodes, a->cfg.max_edges, &x, e)) {
         a->st.flushes_forced++;
         if (graphagg_flush(a) < 0)
             return;
+        e = edge_find(&a->m, &x.k, x.h);    /* the maps were emptied */
     }
-    if (!fold_flow(a, &a->m, &x, f, server_name, risk))
+    if (!fold_flow(a, &a->m, &x, e, f, server_name, risk))
         return;
     a->st.flows++;
     a->cap.flows++;
@@ -931,9 +1066,12 @@ graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int icmp_
     pthread_mutex_lock(&s->mu);
     x.k.app = app_index(&s->apps, app, &s->apps_dropped);
     x.h = hash_bytes(&x.k, sizeof(x.k));
-    if (fold_needs_room(&s->m, s->max_nodes, s->max_edges, &x))
+    agg_edge *e = edge_find(&s->m, &x.k, x.h);
+    if (fold_needs_room(&s->m, s->max_nodes, s->max_edges, &x, e)) {
         shard_make_room(s);
-    if (!is_failed(a) && fold_flow(a, &s->m, &x, f, server_name, risk))
+        e = edge_find(&s->m, &x.k, x.h);    /* s->m was taken */
+    }
+    if (!is_failed(a) && fold_flow(a, &s->m, &x, e, f, server_name, risk))
         s->flows++;
     pthread_mutex_unlock(&s->mu);
 }
@@ -1062,7 +1200,14 @@ static int
 flush_node(graphagg *a, const agg_node *n)
 {
     graph_node *rec = a->rec_node;
-    int r = graph_get_node(a->g, &n->addr, rec);
+    uint64_t kh = 0;
+    int r;
+    if (a->seen.on && !seen_has(&a->seen, (kh = seen_hash_node(&n->addr)))) {
+        r = 0;                      /* never written, so not stored */
+        a->st.reads_skipped++;
+    } else {
+        r = graph_get_node(a->g, &n->addr, rec);
+    }
     if (r == 0 && !n->create) {
         for (agg_ident *x = n->idents; x; x = x->next)
             a->st.idents_dropped++;
@@ -1101,6 +1246,8 @@ flush_node(graphagg *a, const agg_node *n)
     if (graph_batch_put_node(a->batch, rec) < 0)
         return -1;
     a->st.nodes_written++;
+    if (r != 1)
+        seen_add(&a->seen, kh);
     return 0;
 }
 
@@ -1115,7 +1262,14 @@ flush_edge(graphagg *a, const agg_edge *e)
     k.proto = e->k.proto;
     k.port = e->k.port;
     memcpy(k.app, a->apps.name[e->k.app], GRAPH_APP_LEN);
-    int r = graph_get_edge(a->g, &k, rec);
+    uint64_t kh = 0;
+    int r;
+    if (a->seen.on && !seen_has(&a->seen, (kh = seen_hash_edge(&e->k)))) {
+        r = 0;                      /* never written, so not stored */
+        a->st.reads_skipped++;
+    } else {
+        r = graph_get_edge(a->g, &k, rec);
+    }
     if (r < 0)
         a->st.corrupt_replaced++;
     if (r <= 0) {
@@ -1139,6 +1293,8 @@ flush_edge(graphagg *a, const agg_edge *e)
     if (graph_batch_put_edge(a->batch, rec) < 0)
         return -1;
     a->st.edges_written++;
+    if (r != 1)
+        seen_add(&a->seen, kh);
     return 0;
 }
 
@@ -1219,6 +1375,10 @@ write_window(graphagg *a)
         }
     qsort(nv, i, sizeof(*nv), node_cmp);
     qsort(ev, j, sizeof(*ev), edge_cmp);
+    /* The set stands for the database only if this run put every node and edge record so far. */
+    if (a->seen.on && graph_record_puts(a->g) != a->st.nodes_written + a->st.edges_written)
+        seen_off(&a->seen);
+    seen_reserve(&a->seen, a->seen.n + i + j < AGG_SEEN_MAX ? a->seen.n + i + j : AGG_SEEN_MAX);
     int rc = 0;
     for (size_t k = 0; k < i && rc == 0; k++)
         if (flush_node(a, nv[k]) < 0) {

@@ -70,6 +70,8 @@ typedef struct graphagg_stats {
     uint64_t nodes_new;         /* nodes the database did not have */
     uint64_t edges_new;         /* edges the database did not have */
     uint64_t corrupt_replaced;  /* stored records that did not decode, replaced by the delta */
+    uint64_t reads_skipped;     /* point reads skipped: keys this run never wrote, into a
+                                   database that had no node or edge record at its open */
     uint64_t idents;            /* identities handed over */
     uint64_t idents_dropped;    /* identities for addresses with no node (not created) */
     uint64_t nodes_unchanged;   /* nodes touched only by known identities: not rewritten */

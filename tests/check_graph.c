@@ -4,7 +4,8 @@
  * bytes), day counting, merges, the RocksDB store (accumulation, schema
  * refusal, foreign directories, the writer lock, corrupt records skipped)
  * and the aggregator (flows folded, forced flushes; shards folded by two
- * threads give the database one thread gives).
+ * threads give the database one thread gives; reads skipped for keys a
+ * run never wrote into a database without records, and only then).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1191,6 +1192,199 @@ START_TEST(test_aggregator_shards)
 }
 END_TEST
 
+/* The flows of the skipped-reads test: 3 clients, 2 servers, 6 edges; an ICMP one. */
+static void
+fold_skip_flows(graphagg *a)
+{
+    uint64_t t = 19800 * DAY_NS;
+    for (int i = 0; i < 3; i++) {
+        char c[32];
+        snprintf(c, sizeof(c), "10.6.0.%d", i + 1);
+        flow f = mkflow(c, (uint16_t)(40000 + i), "10.7.0.1", 443, 6, t + 1, t + 2, FLOW_ORIGIN_HANDSHAKE);
+        graphagg_flow(a, &f, "TLS", -1, NULL, 0);
+        f = mkflow(c, (uint16_t)(41000 + i), "93.184.216.34", 53, 17, t + 3, t + 4, FLOW_ORIGIN_PORT);
+        graphagg_flow(a, &f, i == 2 ? "ICMP" : "DNS", -1, "ns.example", 0);
+    }
+}
+
+/* What the skipped-reads test expects after `runs` folds of fold_skip_flows
+   (and, with extra, the one flow between two other hosts). */
+static void
+check_skip_db(graph *g, uint64_t runs, int extra)
+{
+    static graph_edge e;
+    static graph_node n;
+    graph_edge_key k;
+    char err[512];
+    memset(&k, 0, sizeof(k));
+    k.client = ga("10.6.0.2");
+    k.server = ga("10.7.0.1");
+    k.proto = 6;
+    k.port = 443;
+    strcpy(k.app, "TLS");
+    ck_assert_int_eq(graph_get_edge(g, &k, &e), 1);
+    ck_assert_uint_eq(e.flows, runs);
+    ck_assert_uint_eq(e.pkts[0], 3 * runs);
+    ck_assert_uint_eq(e.bytes[1], 2000 * runs);
+    k.client = ga("10.6.0.3");
+    k.server = ga("93.184.216.34");
+    k.proto = 17;
+    k.port = 53;
+    strcpy(k.app, "ICMP");
+    ck_assert_int_eq(graph_get_edge(g, &k, &e), 1);
+    ck_assert_uint_eq(e.flows, runs);
+    ck_assert_uint_eq(e.n_name, 1);
+    graph_addr ad = ga("10.7.0.1");
+    ck_assert_int_eq(graph_get_node(g, &ad, &n), 1);
+    ck_assert_uint_eq(n.as_server.flows, 3 * runs);
+    ad = ga("10.6.0.1");
+    ck_assert_int_eq(graph_get_node(g, &ad, &n), 1);
+    ck_assert_uint_eq(n.as_client.flows, 2 * runs);
+    ck_assert_uint_eq(n.as_client.bytes, 2 * 2300 * runs);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.nodes, 5 + (extra ? 2 : 0));
+    ck_assert_uint_eq(st.edges, 6 + (extra ? 1 : 0));
+    ck_assert_uint_eq(st.flows, 6 * runs + (extra ? 1 : 0));
+    ck_assert_uint_eq(st.corrupt, 0);
+}
+
+/*
+ * Reads skipped for keys never written: into a new database, the first
+ * flush reads nothing and a second flush of the same keys reads them all
+ * and merges (counts doubled); a database that had records at its open,
+ * or a handle another aggregator wrote through, never skips.
+ */
+START_TEST(test_aggregator_skips_reads)
+{
+    static graph_capture cap;
+    char err[512];
+    int code;
+    mk_tmp();
+    netclass *nc = netclass_create();
+    graphagg_cfg cfg;
+    graphagg_cfg_default(&cfg);
+    cfg.flush_interval_s = 0;
+    cfg.nc = nc;
+    memset(&cap, 0, sizeof(cap));
+
+    /* A new database. */
+    graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_no_records_at_open(g), 1);
+    cap.id = 1;
+    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_flush(a), 0);
+    const graphagg_stats *st = graphagg_get_stats(a);
+    ck_assert_uint_eq(st->reads_skipped, 5 + 6);    /* every key */
+    ck_assert_uint_eq(st->nodes_new, 5);
+    ck_assert_uint_eq(st->edges_new, 6);
+    check_skip_db(g, 1, 0);
+    /* The same keys again, and two new nodes and an edge: only those skip. */
+    fold_skip_flows(a);
+    flow f = mkflow("10.6.0.9", 1, "10.7.0.9", 80, 6, DAY_NS, DAY_NS + 1, FLOW_ORIGIN_HANDSHAKE);
+    graphagg_flow(a, &f, "HTTP", -1, NULL, 0);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(st->reads_skipped, 5 + 6 + 3);
+    ck_assert_uint_eq(st->nodes_new, 7);
+    ck_assert_uint_eq(st->edges_new, 7);
+    ck_assert_uint_eq(st->nodes_written, 5 + 7);
+    ck_assert_uint_eq(st->edges_written, 6 + 7);
+    check_skip_db(g, 2, 1);
+    graphagg_free(a);
+    /* A second aggregator on the same handle: the records are the first one's, never skip. */
+    cap.id = 2;
+    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->reads_skipped, 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->nodes_new, 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->edges_new, 0);
+    check_skip_db(g, 3, 1);
+    graphagg_free(a);
+    graph_close(g);
+
+    /* Reopened: it has records, so nothing skips, and every count merges. */
+    g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_no_records_at_open(g), 0);
+    cap.id = 3;
+    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_flush(a), 0);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->reads_skipped, 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->nodes_new, 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->edges_new, 0);
+    check_skip_db(g, 5, 1);
+    graphagg_free(a);
+    graph_close(g);
+    g = graph_open(dbpath("db"), GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_no_records_at_open(g), 0);
+    check_skip_db(g, 5, 1);
+    graph_close(g);
+
+    /* Only schema and capture records (a run that folded nothing): it still skips. */
+    g = graph_open(dbpath("empty"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    cap.id = 4;
+    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    graphagg_free(a);
+    graph_close(g);
+    g = graph_open(dbpath("empty"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_no_records_at_open(g), 1);
+    cap.id = 5;
+    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_flush(a), 0);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->reads_skipped, 5 + 6);
+    check_skip_db(g, 2, 0);
+    graphagg_free(a);
+    graph_close(g);
+
+    /* A database with a node record only (written raw): nothing skips. */
+    uint8_t key[GRAPHREC_KEY_MAX], val[GRAPHREC_VAL_MAX];
+    static graph_node rn;
+    graph_addr ad = ga("10.6.0.1");
+    graph_node_init(&rn, &ad);
+    rn.as_client.flows = 1;
+    size_t klen = graphrec_node_key(&rn.addr, key), vlen = graphrec_node_encode(&rn, val, sizeof(val));
+    uint8_t sch[16];
+    size_t slen = graph_schema_encode(GRAPH_SCHEMA, 1, sch);
+    ck_assert_int_eq(graph_debug_put_raw(dbpath("one"), graph_schema_key, strlen(graph_schema_key),
+                                         sch, slen, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_debug_put_raw(dbpath("one"), key, klen, val, vlen, err, sizeof(err)), 0);
+    g = graph_open(dbpath("one"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    ck_assert_int_eq(graph_no_records_at_open(g), 0);
+    cap.id = 6;
+    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    fold_skip_flows(a);
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->reads_skipped, 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->nodes_new, 4);
+    ck_assert_int_eq(graph_get_node(g, &ad, &rn), 1);
+    ck_assert_uint_eq(rn.as_client.flows, 1 + 2);
+    graphagg_free(a);
+    graph_close(g);
+    netclass_free(nc);
+    rm_tree(tmpdir);
+}
+END_TEST
+
 Suite *
 suite_graph(void)
 {
@@ -1214,6 +1408,7 @@ suite_graph(void)
     tcase_add_test(db, test_aggregator);
     tcase_add_test(db, test_aggregator_caps);
     tcase_add_test(db, test_aggregator_shards);
+    tcase_add_test(db, test_aggregator_skips_reads);
     suite_add_tcase(s, db);
     return s;
 }
