@@ -389,6 +389,7 @@ print_stats(const capture_ctx *c, FILE *out)
     fprintf(out, "graph_nodes_new %llu\n", (unsigned long long)s->nodes_new);
     fprintf(out, "graph_edges_new %llu\n", (unsigned long long)s->edges_new);
     fprintf(out, "graph_corrupt_replaced %llu\n", (unsigned long long)s->corrupt_replaced);
+    fprintf(out, "graph_reads_skipped %llu\n", (unsigned long long)s->reads_skipped);
     fprintf(out, "graph_idents %llu\n", (unsigned long long)s->idents);
     fprintf(out, "graph_idents_without_node %llu\n", (unsigned long long)s->idents_dropped);
     fprintf(out, "graph_nodes_unchanged %llu\n", (unsigned long long)s->nodes_unchanged);
