@@ -59,6 +59,9 @@ typedef struct graph graph;
  * other failures).
  */
 graph *graph_open(const char *dir, int mode, int *code, char *err, size_t errlen);
+/* Set up the calling thread for database work (graph_open does it for its
+   caller; call it first in any other thread that reads or writes). */
+void graph_thread_setup(void);
 /* Close (a writer's memtable is flushed to disk first).  NULL is fine. */
 void graph_close(graph *g);
 /* The directory it was opened with. */

@@ -1509,6 +1509,7 @@ bg_main(void *arg)
 {
     graphagg *a = arg;
     pthread_setname_np(pthread_self(), "segscope-flush");   /* for top -H, perf */
+    graph_thread_setup();
     pthread_mutex_lock(&a->bg_mu);
     while (!a->bg_stop) {
         int timed = a->cfg.flush_interval_s > 0;
