@@ -42,6 +42,12 @@ struct dpi {
     const char *cat_names[NDPI_PROTOCOL_NUM_CATEGORIES]; /* interned category names, a cache */
 };
 
+static void *
+flow_malloc(size_t size)
+{
+    return malloc(size);
+}
+
 void
 dpi_cfg_default(dpi_cfg *cfg)
 {
@@ -123,6 +129,11 @@ dpi_create(const dpi_cfg *cfg, char *err, size_t errlen)
     d->names = calloc(NAMES_SLOTS, sizeof(char *));
     if (!d->names)
         goto oom;
+    /* nDPI's default allocator adds every allocation to one global counter
+       with an atomic instruction: a cache line all workers write.  Flow
+       states (the most frequent allocation) come from malloc directly;
+       ndpi_free() and ndpi_flow_free() release them with free(). */
+    set_ndpi_flow_malloc(flow_malloc);
     d->mod = ndpi_init_detection_module(ndpi_no_prefs);
     if (!d->mod) {
         snprintf(err, errlen, "nDPI: cannot create a detection module");
