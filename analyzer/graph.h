@@ -24,9 +24,12 @@
  * since it then writes records an older segscope cannot read, and that
  * segscope refuses a newer schema instead of skipping them as corrupt.
  *
- * Writing is by batches (graph_batch): a batch is committed atomically,
- * through RocksDB's write-ahead log, synced, so a process killed at any
- * point leaves every committed batch and nothing of the others.  Counters
+ * Writing is by batches (graph_batch): a batch is committed atomically
+ * and durably (synced), so a process killed at any point leaves every
+ * committed batch and nothing of the others.  A batch of at least
+ * GRAPH_INGEST_MIN_BYTES is written, sorted by key, as one SST file that
+ * RocksDB ingests (cheaper than a memtable insert per record); a smaller
+ * one goes through the memtable and the write-ahead log.  Counters
  * accumulate by read-modify-write: graph_get_* the current record, merge
  * (graphrec.h), put; this is safe because the writer is alone.
  *
@@ -44,6 +47,7 @@
 
 #define GRAPH_SCHEMA 2          /* database layout this segscope writes (2: edge records carry nDPI risks) */
 #define GRAPH_SCHEMA_MIN 1      /* oldest layout it reads (and upgrades when it writes) */
+#define GRAPH_INGEST_MIN_BYTES (256u << 10) /* batches of this many bytes or more are ingested as an SST file */
 
 enum graph_mode {
     GRAPH_READ = 0,             /* read-only, shared */
@@ -131,7 +135,9 @@ typedef struct graph_batch graph_batch;
 graph_batch *graph_batch_create(graph *g);
 /* NULL is fine. */
 void graph_batch_free(graph_batch *b);
-/* Add a put of one record (replacing any record of its key when committed). 0 or -1 (encoding). */
+/* Add a put of one record (replacing any record of its key when committed,
+   the last put of a key in a batch winning); puts may come in any order.
+   0 or -1 (encoding). */
 int graph_batch_put_node(graph_batch *b, const graph_node *n);
 int graph_batch_put_edge(graph_batch *b, const graph_edge *e);
 int graph_batch_put_capture(graph_batch *b, const graph_capture *c);
@@ -140,8 +146,9 @@ size_t graph_batch_count(const graph_batch *b);
 /* Bytes of keys and values in the batch. */
 size_t graph_batch_bytes(const graph_batch *b);
 /*
- * Commit the batch atomically (write-ahead log, synced) and empty it.
- * 0, or -1 with a reason in err (then nothing of it was written).
+ * Commit the batch atomically and durably and empty it (see the top).
+ * 0, or -1 with a one-line reason in err (then nothing of it was
+ * written).
  */
 int graph_batch_commit(graph_batch *b, char *err, size_t errlen);
 
@@ -154,6 +161,9 @@ int graph_batch_commit(graph_batch *b, char *err, size_t errlen);
  */
 int graph_debug_put_raw(const char *dir, const void *key, size_t klen,
                         const void *val, size_t vlen, char *err, size_t errlen);
+/* Set the batch size from which commits ingest an SST file (all of them
+   from 0); returns the previous one.  Not thread-safe. */
+size_t graph_debug_set_ingest_min(size_t bytes);
 /* The schema key and the encoding of a schema version (value buffer of 16 bytes). */
 extern const char graph_schema_key[];
 size_t graph_schema_encode(uint32_t version, uint64_t created_ns, uint8_t *buf);

@@ -653,6 +653,148 @@ START_TEST(test_store_accumulates)
 }
 END_TEST
 
+/* Collects node addresses (their last byte) in walk order. */
+typedef struct order {
+    int n;
+    uint8_t last[64];
+    uint64_t flows[64];
+} order;
+
+static int
+node_order(void *ctx, const graph_node *n)
+{
+    order *o = ctx;
+    if (o->n < 64) {
+        o->last[o->n] = n->addr.a[n->addr.family == 4 ? 3 : 15];
+        o->flows[o->n] = n->as_client.flows;
+    }
+    o->n++;
+    return 0;
+}
+
+/* A commit sorts the puts of a batch, keeps the last put of a key, and is all or nothing. */
+START_TEST(test_store_batch_order)
+{
+    static graph_node n, got;
+    static graph_edge e;
+    static graph_capture c;
+    char err[512], addr[32];
+    int code;
+    mk_tmp();
+    const char *db = dbpath("db");
+    size_t ingest_min = graph_debug_set_ingest_min(0);     /* every commit ingests a file */
+    graph *g = graph_open(db, GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_batch *b = graph_batch_create(g);
+    /* An empty batch commits. */
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    /* Kinds mixed, keys out of order, one key put three times. */
+    static const int put[] = { 9, 3, 7, 3, 1, 8, 2, 3, 5 };
+    full_capture(&c);
+    ck_assert_int_eq(graph_batch_put_capture(b, &c), 0);
+    for (size_t i = 0; i < sizeof(put) / sizeof(put[0]); i++) {
+        snprintf(addr, sizeof(addr), "10.0.0.%d", put[i]);
+        full_node(&n, addr);
+        n.as_client.flows = 100 + i;
+        ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+        if (i == 4) {
+            full_edge(&e);
+            ck_assert_int_eq(graph_batch_put_edge(b, &e), 0);
+        }
+    }
+    full_node(&n, "2001:db8::4");
+    ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+    ck_assert_uint_eq(graph_batch_count(b), 12);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    ck_assert_uint_eq(graph_batch_count(b), 0);
+    ck_assert_uint_eq(graph_batch_bytes(b), 0);
+
+    /* A reader opened beside the writer sees the commit. */
+    graph *r = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    order o = { 0 };
+    ck_assert_int_eq(graph_foreach_node(r, node_order, &o, err, sizeof(err)), 0);
+    ck_assert_int_eq(o.n, 8);
+    static const uint8_t want[] = { 1, 2, 3, 5, 7, 8, 9, 4 };
+    for (int i = 0; i < 8; i++)
+        ck_assert_uint_eq(o.last[i], want[i]);
+    ck_assert_uint_eq(o.flows[2], 100 + 7);     /* 10.0.0.3: its last put */
+    seen s = { 0 };
+    ck_assert_int_eq(graph_foreach_edge(r, count_edge, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_foreach_capture(r, count_cap, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(s.edges, 1);
+    ck_assert_int_eq(s.caps, 1);
+    graph_close(r);
+
+    /* A later commit replaces the record of a key. */
+    full_node(&n, "10.0.0.3");
+    n.as_client.flows = 42;
+    ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    graph_addr a = ga("10.0.0.3");
+    ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
+    ck_assert_uint_eq(got.as_client.flows, 42);
+
+    /* A commit that cannot write its file fails whole and leaves nothing. */
+    char tmpf[600];
+    snprintf(tmpf, sizeof(tmpf), "%s/segscope-flush.tmp", db);
+    ck_assert_int_eq(mkdir(tmpf, 0755), 0);
+    full_node(&n, "10.0.0.3");
+    n.as_client.flows = 43;
+    ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+    full_node(&n, "10.0.0.77");
+    ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "write failed") != NULL && strchr(err, '\n') == NULL, "%s", err);
+    ck_assert_uint_eq(graph_batch_count(b), 0);
+    ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
+    ck_assert_uint_eq(got.as_client.flows, 42);
+    graph_addr a77 = ga("10.0.0.77");
+    ck_assert_int_eq(graph_get_node(g, &a77, &got), 0);
+    ck_assert_int_eq(rmdir(tmpf), 0);
+    /* Then many small commits, each seen at once. */
+    for (int i = 0; i < 40; i++) {
+        snprintf(addr, sizeof(addr), "10.0.1.%d", i);
+        full_node(&n, addr);
+        ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+        ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+        ck_assert_int_eq(graph_get_node(g, &n.addr, &got), 1);
+    }
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    /* Small batches through the write-ahead log, between ingested ones. */
+    graph_debug_set_ingest_min(ingest_min);
+    for (int v = 50; v <= 52; v++) {
+        full_node(&n, "10.0.0.3");
+        n.as_client.flows = (uint64_t)v;
+        ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+    }
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
+    ck_assert_uint_eq(got.as_client.flows, 52);
+    graph_debug_set_ingest_min(0);
+    full_node(&n, "10.0.0.3");
+    n.as_client.flows = 42;
+    ck_assert_int_eq(graph_batch_put_node(b, &n), 0);
+    ck_assert_int_eq(graph_batch_commit(b, err, sizeof(err)), 0);
+    graph_debug_set_ingest_min(ingest_min);
+    graph_batch_free(b);
+    graph_close(g);
+    /* No temporary file is left. */
+    ck_assert_int_eq(access(tmpf, F_OK), -1);
+    g = graph_open(db, GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.nodes, 8 + 40);
+    ck_assert_uint_eq(st.edges, 1);
+    ck_assert_uint_eq(st.captures, 1);
+    ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
+    ck_assert_uint_eq(got.as_client.flows, 42);
+    graph_close(g);
+    rm_tree(tmpdir);
+}
+END_TEST
+
 /* Checksum of every file under a directory (names and bytes). */
 static uint64_t
 tree_sum(const char *path)
@@ -1402,6 +1544,7 @@ suite_graph(void)
     TCase *db = tcase_create("store");
     tcase_set_timeout(db, 60);
     tcase_add_test(db, test_store_accumulates);
+    tcase_add_test(db, test_store_batch_order);
     tcase_add_test(db, test_store_refuses);
     tcase_add_test(db, test_store_old_schema);
     tcase_add_test(db, test_store_skips_corrupt);
