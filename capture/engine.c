@@ -31,7 +31,7 @@
 #include "capture/engine.h"
 #include "capture/pcapfile.h"
 
-#define BATCH_PKTS 512
+#define BATCH_PKTS 4096
 #define BATCH_BYTES (1u << 20)          /* >= PF_MAX_CAPLEN */
 #define BATCHES_PER_WORKER 4
 /* Share of the flow-hash space of worker 0 (the reader), against 1 for each

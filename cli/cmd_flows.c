@@ -101,6 +101,12 @@ flows_on_end(void *ctx, flow *f)
     if (c->d)
         dpi_flow_end(c->d, f);
     const dpi_info *i = dpi_get(f);
+    /* The columns are worked out (Community ID, risk names) before the
+       output lock: only the write itself is serialised between workers. */
+    const char *vals[N_DPI_COLS];
+    char risks[1024], cid[COMMUNITYID_LEN];
+    if (!c->z && c->d)
+        flows_dpi_values(c, f, i, vals, risks, sizeof(risks), cid);
     if (c->mu)
         pthread_mutex_lock(c->mu);
     if (c->z) {
@@ -117,13 +123,8 @@ flows_on_end(void *ctx, flow *f)
             aux.icmp_code = i->icmp_code;
         }
         zeekconn_write(c->z, f, &aux);
-    } else if (c->d) {
-        const char *vals[N_DPI_COLS];
-        char risks[1024], cid[COMMUNITYID_LEN];
-        flows_dpi_values(c, f, i, vals, risks, sizeof(risks), cid);
-        flowfmt_write(c->w, f, vals);
     } else {
-        flowfmt_write(c->w, f, NULL);
+        flowfmt_write(c->w, f, c->d ? vals : NULL);
     }
     if (c->mu)
         pthread_mutex_unlock(c->mu);
