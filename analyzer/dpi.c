@@ -36,6 +36,7 @@ struct dpi {
     dpi_stats st;               /* counters */
     uint64_t last_ms;           /* latest packet time handed to nDPI (never goes back) */
     size_t nflow_size;          /* ndpi_detection_get_sizeof_ndpi_flow_struct() */
+    void *spare;                /* one nDPI flow struct kept for the next flow (or NULL) */
     char **names;               /* NAMES_SLOTS interned strings (NULL = free slot) */
     uint32_t n_names;           /* slots used */
     pair_name pairs[PAIR_SLOTS]; /* app names by protocol pair, a cache */
@@ -165,6 +166,7 @@ dpi_free(dpi *d)
             free(d->names[i]);
         free(d->names);
     }
+    free(d->spare);
     free(d);
 }
 
@@ -355,6 +357,30 @@ collect(dpi *d, dpi_info *i, struct ndpi_flow_struct *nf, ndpi_protocol p)
     d->st.kept_bytes += sizeof(dpi_info);
 }
 
+/* An nDPI flow struct, uninitialised: the spare one, else a new one. */
+static void *
+state_alloc(dpi *d)
+{
+    void *nf = d->spare;
+    if (nf)
+        d->spare = NULL;
+    else
+        nf = ndpi_flow_malloc(d->nflow_size);
+    return nf;
+}
+
+/* Give back a flow struct whose buffers are freed or handed over: kept as
+   the spare (a flow's state is made and dropped at least once per flow,
+   more with packing), else freed. */
+static void
+state_release(dpi *d, void *nf)
+{
+    if (!d->spare)
+        d->spare = nf;
+    else
+        ndpi_free(nf);
+}
+
 /* Detection is over: keep the result and free nDPI's state. */
 static void
 finish(dpi *d, dpi_info *i, ndpi_protocol p, int gave_up)
@@ -375,7 +401,8 @@ finish(dpi *d, dpi_info *i, ndpi_protocol p, int gave_up)
         d->st.unknown++;
     i->status = gave_up ? DPI_GIVEN_UP : DPI_DETECTED;
     d->st.state_bytes_freed += nflow_bytes(nf);
-    ndpi_flow_free(nf);
+    ndpi_free_flow_data(nf);
+    state_release(d, nf);
     i->nflow = NULL;
     d->st.live--;
 }
@@ -415,7 +442,7 @@ typedef struct dpi_packed {
 static int
 state_new(dpi *d, dpi_info *i)
 {
-    struct ndpi_flow_struct *nf = ndpi_flow_malloc(d->nflow_size);
+    struct ndpi_flow_struct *nf = state_alloc(d);
     if (!nf) {
         d->st.alloc_failed++;
         return -1;
@@ -453,7 +480,7 @@ state_pack(dpi *d, dpi_info *i)
         return;
     memcpy(pk->map, map, sizeof(map));
     memcpy(pk->w, tmp, nz * 8);
-    ndpi_free(i->nflow);        /* the struct only: its buffers are now the packed words' */
+    state_release(d, i->nflow); /* the struct only: its buffers are now the packed words' */
     i->nflow = pk;
     i->status = DPI_PACKED;
     d->st.live--;
@@ -482,7 +509,7 @@ static int
 state_unpack(dpi *d, dpi_info *i)
 {
     dpi_packed *pk = i->nflow;
-    uint64_t *dst = ndpi_flow_malloc(d->nflow_size);
+    uint64_t *dst = state_alloc(d);
     if (!dst) {
         d->st.alloc_failed++;
         return -1;
