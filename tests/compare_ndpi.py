@@ -113,10 +113,32 @@ def parse_out(path):
     return flows
 
 
+def ndpi_like(ndpi_dir):
+    """segscope options that make it see flows as ndpiReader does: its
+    configuration files, and timeouts long enough never to split a flow."""
+    return ["--ndpi-dir", ndpi_dir, "--tcp-timeout", BIG, "--tcp-closed-timeout", BIG,
+            "--udp-timeout", BIG, "--other-timeout", BIG, "--active-timeout", "0"]
+
+
+def find_captures(shared, only):
+    """(ndpi_dir, [(name, capture path, expected output path)]) of the shared
+    nDPI captures that have an expected output (only those named in `only`,
+    if any), or None when the corpus is absent."""
+    base = os.path.join(shared, "data", "pcaps", "ndpi")
+    ndpi_dir = os.path.join(base, "ndpi-4.2-example")
+    if not os.path.isdir(os.path.join(base, "expected")) or not os.path.isdir(ndpi_dir):
+        return None
+    caps = []
+    for p in sorted(glob.glob(os.path.join(base, "*.pcap*"))):
+        n = os.path.basename(p)
+        e = os.path.join(base, "expected", n + ".out")
+        if os.path.isfile(e) and (not only or n in only):
+            caps.append((n, p, e))
+    return ndpi_dir, caps
+
+
 def run_segscope(segscope, ndpi_dir, capture):
-    cmd = [segscope, "flows", "-q", "--format", "json", "--ndpi-dir", ndpi_dir,
-           "--tcp-timeout", BIG, "--tcp-closed-timeout", BIG, "--udp-timeout", BIG,
-           "--other-timeout", BIG, "--active-timeout", "0", "-r", capture]
+    cmd = [segscope, "flows", "-q", "--format", "json"] + ndpi_like(ndpi_dir) + ["-r", capture]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     recs = []
     for line in p.stdout.decode("utf-8", "replace").splitlines():
@@ -178,17 +200,11 @@ def main():
     ap.add_argument("captures", nargs="*", help="only these capture names")
     args = ap.parse_args()
 
-    base = os.path.join(args.shared, "data", "pcaps", "ndpi")
-    ndpi_dir = os.path.join(base, "ndpi-4.2-example")
-    if not os.path.isdir(os.path.join(base, "expected")) or not os.path.isdir(ndpi_dir):
-        print("SKIP: nDPI captures or expected outputs not found under %s" % base)
+    found = find_captures(args.shared, args.captures)
+    if found is None:
+        print("SKIP: nDPI captures or expected outputs not found under %s/data/pcaps/ndpi" % args.shared)
         return 77
-    caps = []
-    for p in sorted(glob.glob(os.path.join(base, "*.pcap*"))):
-        n = os.path.basename(p)
-        e = os.path.join(base, "expected", n + ".out")
-        if os.path.isfile(e) and (not args.captures or n in args.captures):
-            caps.append((n, p, e))
+    ndpi_dir, caps = found
     if not caps:
         print("SKIP: no capture with an expected output")
         return 77

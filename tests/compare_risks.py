@@ -29,7 +29,6 @@ the run to captures whose expected output has a risk.
 import argparse
 import collections
 import concurrent.futures
-import glob
 import ipaddress
 import json
 import os
@@ -40,14 +39,10 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_ndpi  # noqa: E402  (the ndpiReader parser)
 
-BIG = compare_ndpi.BIG
-
-
 def run(segscope, ndpi_dir, capture, tmp):
     db = os.path.join(tmp, "db")
-    cmd = [segscope, "capture", "-q", "--db", db, "--ndpi-dir", ndpi_dir, "--flush-interval", "0",
-           "--tcp-timeout", BIG, "--tcp-closed-timeout", BIG, "--udp-timeout", BIG,
-           "--other-timeout", BIG, "--active-timeout", "0", "-r", capture]
+    cmd = ([segscope, "capture", "-q", "--db", db, "--flush-interval", "0"] +
+           compare_ndpi.ndpi_like(ndpi_dir) + ["-r", capture])
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     if p.returncode not in (0, 3):
         return p.returncode, p.stderr.decode("utf-8", "replace").strip(), None
@@ -124,17 +119,12 @@ def main():
     ap.add_argument("captures", nargs="*", help="only these capture names")
     args = ap.parse_args()
 
-    base = os.path.join(args.shared, "data", "pcaps", "ndpi")
-    ndpi_dir = os.path.join(base, "ndpi-4.2-example")
-    if not os.path.isdir(os.path.join(base, "expected")) or not os.path.isdir(ndpi_dir):
-        print("SKIP: nDPI captures or expected outputs not found under %s" % base)
+    found = compare_ndpi.find_captures(args.shared, args.captures)
+    if found is None:
+        print("SKIP: nDPI captures or expected outputs not found under %s/data/pcaps/ndpi" % args.shared)
         return 77
-    caps = []
-    for p in sorted(glob.glob(os.path.join(base, "*.pcap*"))):
-        n = os.path.basename(p)
-        e = os.path.join(base, "expected", n + ".out")
-        if not os.path.isfile(e) or (args.captures and n not in args.captures):
-            continue
+    ndpi_dir, caps = found[0], []
+    for n, p, e in found[1]:
         exp = compare_ndpi.parse_out(e)
         if args.captures_with_risks and not any(f[4] for f in exp):
             continue
