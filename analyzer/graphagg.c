@@ -12,7 +12,10 @@
  *
  * A flush walks both maps in key order (sorted first: RocksDB's memtable
  * takes a batch of ascending keys several times faster than one in hash
- * order, and point reads in key order hit the same blocks); for each
+ * order, and point reads in key order hit the same blocks: reading an
+ * existing database's records in hash order made flushes up to twice as
+ * slow; a large batch is then written as a file, which needs key order
+ * anyway); for each
  * delta it reads the stored record (one point read, served mostly by the
  * bloom filter for new keys), merges the delta into it, and puts the
  * result into one batch with the capture record; one synced commit; then
@@ -500,18 +503,20 @@ seen_off(agg_seen *s)
     s->on = 0;
 }
 
+/* The slot of h in table t of n slots (a power of two): where it is, or the empty one where it goes. */
+static size_t
+seen_slot(const uint64_t *t, size_t n, uint64_t h)
+{
+    size_t i = (size_t)h & (n - 1);
+    while (t[i] && t[i] != h)
+        i = (i + 1) & (n - 1);
+    return i;
+}
+
 static int
 seen_has(const agg_seen *s, uint64_t h)
 {
-    if (!s->n_slot)
-        return 0;
-    size_t mask = s->n_slot - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        if (s->slot[i] == h)
-            return 1;
-        if (!s->slot[i])
-            return 0;
-    }
+    return s->n_slot && s->slot[seen_slot(s->slot, s->n_slot, h)] == h;
 }
 
 /* Make room for want hashes in all (at most half full); off if want is over the cap or on OOM. */
@@ -534,15 +539,9 @@ seen_reserve(agg_seen *s, size_t want)
         seen_off(s);
         return;
     }
-    for (size_t i = 0; i < s->n_slot; i++) {
-        uint64_t h = s->slot[i];
-        if (!h)
-            continue;
-        size_t j = (size_t)h & (n - 1);
-        while (t[j])
-            j = (j + 1) & (n - 1);
-        t[j] = h;
-    }
+    for (size_t i = 0; i < s->n_slot; i++)
+        if (s->slot[i])
+            t[seen_slot(t, n, s->slot[i])] = s->slot[i];
     free(s->slot);
     s->slot = t;
     s->n_slot = n;
@@ -559,14 +558,11 @@ seen_add(agg_seen *s, uint64_t h)
         if (!s->on)
             return;
     }
-    size_t mask = s->n_slot - 1, i = (size_t)h & mask;
-    while (s->slot[i]) {
-        if (s->slot[i] == h)
-            return;
-        i = (i + 1) & mask;
+    size_t i = seen_slot(s->slot, s->n_slot, h);
+    if (s->slot[i] != h) {
+        s->slot[i] = h;
+        s->n++;
     }
-    s->slot[i] = h;
-    s->n++;
 }
 
 /* ---- graphagg ------------------------------------------------------------- */
