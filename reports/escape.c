@@ -114,44 +114,38 @@ esc_text(FILE *out, const char *s)
     }
 }
 
-size_t
-esc_nft_comment(FILE *out, const char *s, size_t max)
+/* Copy s with the bytes in `special`, control bytes and non-ASCII written
+   as fmt (a printf format of the byte, `w` bytes wide), at most max bytes
+   of output and never half an escape; the bytes written. */
+static size_t
+esc_bounded(FILE *out, const char *s, size_t max, const char *special, const char *fmt, size_t w)
 {
     size_t n = 0;
     if (!s)
         return 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int esc = *p == '\\' || *p == '"' || *p < 0x20 || *p >= 0x7f;
-        size_t w = esc ? 4 : 1;
-        if (n + w > max)
+        int esc = *p < 0x20 || *p >= 0x7f || strchr(special, *p) != NULL;
+        if (n + (esc ? w : 1) > max)
             break;
         if (esc)
-            fprintf(out, "\\x%02x", *p);
+            fprintf(out, fmt, *p);
         else
             fputc(*p, out);
-        n += w;
+        n += esc ? w : 1;
     }
     return n;
 }
 
 size_t
+esc_nft_comment(FILE *out, const char *s, size_t max)
+{
+    return esc_bounded(out, s, max, "\\\"", "\\x%02x", 4);
+}
+
+size_t
 esc_ipt_comment(FILE *out, const char *s, size_t max)
 {
-    size_t n = 0;
-    if (!s)
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int esc = *p == '\\' || *p == '"' || *p == '\'' || *p == '%' || *p < 0x20 || *p >= 0x7f;
-        size_t w = esc ? 3 : 1;
-        if (n + w > max)
-            break;
-        if (esc)
-            fprintf(out, "%%%02X", *p);
-        else
-            fputc(*p, out);
-        n += w;
-    }
-    return n;
+    return esc_bounded(out, s, max, "\\\"'%", "%%%02X", 3);
 }
 
 size_t
