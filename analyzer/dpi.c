@@ -17,10 +17,16 @@
 #include <ndpi/ndpi_api.h>
 
 #include "analyzer/dpi.h"
+#include "capture/pool.h"
 
 /* Interned names: open addressing over a power-of-two table. */
 #define NAMES_SLOTS 8192u
 #define NAMES_MAX   (NAMES_SLOTS / 2)
+/* Packed nDPI states (see state_pack): structs up to 1 KiB are packed,
+   larger ones never; their blocks come from pools by size, 16 bytes apart. */
+#define PACK_MAX_WORDS 128u
+#define PACK_CLASS 16u
+#define PACK_CLASSES ((16u + PACK_MAX_WORDS * 8u) / PACK_CLASS + 1u)
 /* Names of (master, app) protocol pairs already formatted: direct-mapped. */
 #define PAIR_SLOTS 1024u
 
@@ -37,6 +43,8 @@ struct dpi {
     uint64_t last_ms;           /* latest packet time handed to nDPI (never goes back) */
     size_t nflow_size;          /* ndpi_detection_get_sizeof_ndpi_flow_struct() */
     void *spare;                /* one nDPI flow struct kept for the next flow (or NULL) */
+    pool *infos;                /* the dpi_info records */
+    pool *packed[PACK_CLASSES]; /* packed states by size class (created when first needed) */
     char **names;               /* NAMES_SLOTS interned strings (NULL = free slot) */
     uint32_t n_names;           /* slots used */
     pair_name pairs[PAIR_SLOTS]; /* app names by protocol pair, a cache */
@@ -128,7 +136,8 @@ dpi_create(const dpi_cfg *cfg, char *err, size_t errlen)
     if (d->cfg.max_udp_pkts > 60000) d->cfg.max_udp_pkts = 60000;
     if (d->cfg.max_other_pkts > 60000) d->cfg.max_other_pkts = 60000;
     d->names = calloc(NAMES_SLOTS, sizeof(char *));
-    if (!d->names)
+    d->infos = pool_create(sizeof(dpi_info));
+    if (!d->names || !d->infos)
         goto oom;
     /* nDPI's default allocator adds every allocation to one global counter
        with an atomic instruction: a cache line all workers write.  Flow
@@ -167,6 +176,9 @@ dpi_free(dpi *d)
         free(d->names);
     }
     free(d->spare);
+    pool_free(d->infos);
+    for (unsigned c = 0; c < PACK_CLASSES; c++)
+        pool_free(d->packed[c]);
     free(d);
 }
 
@@ -408,10 +420,10 @@ finish(dpi *d, dpi_info *i, ndpi_protocol p, int gave_up)
 }
 
 dpi_info *
-dpi_ext(flow *f)
+dpi_ext(dpi *d, flow *f)
 {
     if (!f->ext) {
-        dpi_info *i = calloc(1, sizeof(*i));
+        dpi_info *i = pool_get(d->infos);
         if (!i)
             return NULL;
         i->status = DPI_NO_STATE;
@@ -431,12 +443,36 @@ dpi_ext(flow *f)
  * caches shared between flows depend on that order).  The struct holds no
  * pointer into itself, so it may come back at another address.
  */
-#define PACK_MAX_WORDS 128u      /* structs up to 1 KiB are packed; larger ones never */
 
 typedef struct dpi_packed {
     uint64_t map[PACK_MAX_WORDS / 64]; /* bit k: word k of the struct is stored */
     uint64_t w[];               /* the stored words, in order */
 } dpi_packed;
+
+/* The size class of a packed state of nz words, and its pool (created on first use; NULL on OOM). */
+static unsigned
+pack_class(size_t nz)
+{
+    return (unsigned)((sizeof(dpi_packed) + nz * 8 + PACK_CLASS - 1) / PACK_CLASS);
+}
+
+static pool *
+pack_pool(dpi *d, unsigned c)
+{
+    if (!d->packed[c])
+        d->packed[c] = pool_create((size_t)c * PACK_CLASS);
+    return d->packed[c];
+}
+
+/* The number of words stored in pk. */
+static size_t
+pack_words(const dpi_packed *pk)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < PACK_MAX_WORDS / 64; b++)
+        n += (size_t)__builtin_popcountll(pk->map[b]);
+    return n;
+}
 
 /* Give i nDPI state. 0, or -1 (counted) when out of memory. */
 static int
@@ -475,7 +511,8 @@ state_pack(dpi *d, dpi_info *i)
                 tmp[nz++] = src[j];
             }
     }
-    dpi_packed *pk = malloc(sizeof(*pk) + nz * 8);
+    pool *pp = pack_pool(d, pack_class(nz));
+    dpi_packed *pk = pp ? pool_get(pp) : NULL;
     if (!pk)
         return;
     memcpy(pk->map, map, sizeof(map));
@@ -519,23 +556,24 @@ state_unpack(dpi *d, dpi_info *i)
     d->st.packed_bytes -= sizeof(*pk) + nz * 8;
     if (++d->st.live > d->st.peak_live)
         d->st.peak_live = d->st.live;
-    free(pk);
+    pool_put(d->packed[pack_class(nz)], pk);
     i->nflow = dst;
     i->status = DPI_DETECTING;
     return 0;
 }
 
-/* Free a packed state and the nDPI buffers its words point to (no handle needed). */
+/* Free a packed state and the nDPI buffers its words point to. */
 static void
-packed_free(dpi_packed *pk)
+packed_free(dpi *d, dpi_packed *pk)
 {
-    size_t sz = ndpi_detection_get_sizeof_ndpi_flow_struct();
-    uint64_t *dst = ndpi_flow_malloc(sz);
+    uint64_t *dst = ndpi_flow_malloc(d->nflow_size);
     if (dst) {
-        unpack_into(pk, dst, sz / 8);
+        unpack_into(pk, dst, d->nflow_size / 8);
         ndpi_flow_free(dst);
     }
-    free(pk);
+    d->st.packed--;
+    d->st.packed_bytes -= sizeof(*pk) + pack_words(pk) * 8;
+    pool_put(d->packed[pack_class(pack_words(pk))], pk);
 }
 
 void
@@ -551,7 +589,7 @@ dpi_packet(dpi *d, flow *f, int from_client, const pkt_meta *m, uint64_t ts_ns)
     if (!m->l3 || m->l3_len == 0)
         return;
     if (!i) {
-        if (!(i = dpi_ext(f))) {
+        if (!(i = dpi_ext(d, f))) {
             d->st.alloc_failed++;
             return;
         }
@@ -614,17 +652,19 @@ dpi_get(const flow *f)
 }
 
 void
-dpi_release(flow *f)
+dpi_release(dpi *d, flow *f)
 {
     dpi_info *i = f->ext;
     if (!i)
         return;
-    if (i->status == DPI_PACKED)
-        packed_free(i->nflow);  /* only if the flow never reached dpi_flow_end */
-    else if (i->nflow)
+    if (i->status == DPI_PACKED) {
+        packed_free(d, i->nflow);   /* only if the flow never reached dpi_flow_end */
+    } else if (i->nflow) {
         ndpi_flow_free(i->nflow);   /* same */
+        d->st.live--;
+    }
     free(i->strs);
-    free(i);
+    pool_put(d->infos, i);
     f->ext = NULL;
 }
 

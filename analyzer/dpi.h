@@ -160,9 +160,10 @@ void dpi_flow_end(dpi *d, flow *f);
 /* f's dpi_info, or NULL if it has none. */
 const dpi_info *dpi_get(const flow *f);
 /* f's dpi_info, created empty (status DPI_NO_STATE) if absent; NULL on OOM. For the identity module. */
-dpi_info *dpi_ext(flow *f);
-/* Free f->ext (and any nDPI state left) and set it to NULL. ident must already be NULL. */
-void dpi_release(flow *f);
+dpi_info *dpi_ext(dpi *d, flow *f);
+/* Free f->ext (and any nDPI state left) and set it to NULL; d is the handle
+   that made it. ident must already be NULL. */
+void dpi_release(dpi *d, flow *f);
 /* One kept string, or NULL if nDPI did not extract it. */
 const char *dpi_str(const dpi_info *i, enum dpi_str which);
 

@@ -17,12 +17,15 @@
  * or prematurely expire flows.  At the end of input, flowtab_flush exports
  * what is left in creation order: (seq, flow) pairs gathered by one pass
  * over the index, radix-sorted, each flow exported and freed without the
- * unlinking of a flow that ends alone.
+ * unlinking of a flow that ends alone.  Flow records come from a pool
+ * (pool.h) and the index from pool_array_alloc: no malloc per flow, and
+ * a table of millions of flows faults in huge pages, not 4 KiB ones.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture/flowtab.h"
+#include "capture/pool.h"
 
 enum { CLS_TCP, CLS_TCP_CLOSED, CLS_UDP, CLS_OTHER, CLS_COUNT };
 
@@ -48,6 +51,7 @@ struct flowtab {
     flowtab_cfg cfg;
     flowtab_export_fn export_fn;
     void *export_ctx;
+    pool *recs;                     /* the flow records */
     ft_slot *slots;                 /* the index */
     size_t nslots;                  /* power of two, > 4/3 of the flows */
     flow *head[CLS_COUNT], *tail[CLS_COUNT]; /* LRU per class: head = newest */
@@ -106,9 +110,10 @@ flowtab_create(const flowtab_cfg *cfg, flowtab_export_fn fn, void *ctx)
     t->export_fn = fn;
     t->export_ctx = ctx;
     t->nslots = 1024;
-    t->slots = calloc(t->nslots, sizeof(*t->slots));
+    t->recs = pool_create(sizeof(flow));
+    t->slots = pool_array_alloc(t->nslots * sizeof(*t->slots));
     t->frags = calloc(FRAG_SLOTS, sizeof(*t->frags));
-    if (!t->slots || !t->frags)
+    if (!t->recs || !t->slots || !t->frags)
         goto err;
     t->idle_ns[CLS_TCP] = cfg->tcp_idle_ns;
     t->idle_ns[CLS_TCP_CLOSED] = cfg->tcp_closed_ns;
@@ -125,15 +130,8 @@ flowtab_free(flowtab *t)
 {
     if (!t)
         return;
-    for (int c = 0; c < CLS_COUNT; c++) {
-        flow *f = t->head[c];
-        while (f) {
-            flow *n = f->next;
-            free(f);
-            f = n;
-        }
-    }
-    free(t->slots);
+    pool_free(t->recs);             /* every flow left */
+    pool_array_free(t->slots, t->nslots * sizeof(*t->slots));
     free(t->frags);
     free(t);
 }
@@ -269,13 +267,13 @@ static int
 hash_grow(flowtab *t)
 {
     size_t n = t->nslots * 2;
-    ft_slot *ns = calloc(n, sizeof(*ns));
+    ft_slot *ns = pool_array_alloc(n * sizeof(*ns));
     if (!ns)
         return 0;
     for (size_t i = 0; i < t->nslots; i++)
         if (t->slots[i].f)
             slot_put(ns, n - 1, t->slots[i].f, t->slots[i].hash);
-    free(t->slots);
+    pool_array_free(t->slots, t->nslots * sizeof(*t->slots));
     t->slots = ns;
     t->nslots = n;
     return 1;
@@ -292,7 +290,7 @@ flow_end(flowtab *t, flow *f, int why)
     t->st.active--;
     if (t->export_fn)
         t->export_fn(t->export_ctx, f);
-    free(f);
+    pool_put(t->recs, f);
 }
 
 static uint64_t
@@ -355,7 +353,7 @@ flow_new(flowtab *t, const flow_key *k, uint32_t h, const pkt_meta *m, int src_i
     /* The index keeps a quarter free: grow, or make room if it cannot. */
     while ((t->st.active + 1) * 4 > t->nslots * 3 && !hash_grow(t) && t->st.active)
         evict_one(t);
-    flow *f = calloc(1, sizeof(*f));
+    flow *f = pool_get(t->recs);
     if (!f)
         return NULL;
     f->key = *k;
@@ -612,15 +610,15 @@ flow_final(flowtab *t, flow *f)
     t->st.active--;
     if (t->export_fn)
         t->export_fn(t->export_ctx, f);
-    free(f);
+    pool_put(t->recs, f);
 }
 
 void
 flowtab_flush(flowtab *t)
 {
     size_t n = (size_t)t->st.active, i = 0;
-    seq_ref *v = n ? malloc(n * sizeof(*v)) : NULL;
-    seq_ref *tmp = n ? malloc(n * sizeof(*tmp)) : NULL;
+    seq_ref *v = n ? pool_array_alloc(n * sizeof(*v)) : NULL;
+    seq_ref *tmp = n ? pool_array_alloc(n * sizeof(*tmp)) : NULL;
     seq_ref *sorted = NULL;
     if (v && tmp) {
         for (size_t k = 0; k < t->nslots; k++)
@@ -635,8 +633,8 @@ flowtab_flush(flowtab *t)
         for (int c = 0; c < CLS_COUNT; c++)
             while (t->tail[c])
                 flow_end(t, t->tail[c], FLOW_END_EOF);
-        free(v);
-        free(tmp);
+        pool_array_free(v, n * sizeof(*v));
+        pool_array_free(tmp, n * sizeof(*tmp));
         return;
     }
     for (size_t j = 0; j < i; j++) {
@@ -647,6 +645,6 @@ flowtab_flush(flowtab *t)
     memset(t->slots, 0, t->nslots * sizeof(*t->slots));
     for (int c = 0; c < CLS_COUNT; c++)
         t->head[c] = t->tail[c] = NULL;
-    free(v);
-    free(tmp);
+    pool_array_free(v, n * sizeof(*v));
+    pool_array_free(tmp, n * sizeof(*tmp));
 }

@@ -147,7 +147,7 @@ cap_flow_end(void *ctx, flow *f)
     }
     graphagg_shard_flow(w->shard, f, flow_app(w->dpi, i), i && i->has_icmp ? i->icmp_type : -1, name,
                         i ? i->risk : 0);
-    dpi_release(f);
+    dpi_release(w->dpi, f);
     if (graphagg_failed(w->c->agg))
         cli_stop = 1;
 }

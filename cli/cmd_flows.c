@@ -128,7 +128,7 @@ flows_on_end(void *ctx, flow *f)
     }
     if (c->mu)
         pthread_mutex_unlock(c->mu);
-    dpi_release(f);
+    dpi_release(c->d, f);
 }
 
 static void

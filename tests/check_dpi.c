@@ -220,7 +220,7 @@ START_TEST(test_dns_query_detected)
     ck_assert_uint_eq(st->live, 0);
     ck_assert_uint_eq(st->peak_live, 1);
     ck_assert_uint_ge(st->state_bytes_freed, dpi_ndpi_flow_size());
-    dpi_release(&f);
+    dpi_release(d, &f);
     ck_assert_ptr_null(f.ext);
     dpi_free(d);
 }
@@ -236,7 +236,7 @@ START_TEST(test_string_cap)
     ck_assert_str_eq(dpi_str(i, DPI_S_DNS_QUERY), "averylon");
     ck_assert_int_eq(i->truncated, 1);
     ck_assert_uint_eq(dpi_get_stats(d)->str_truncated, 1);
-    dpi_release(&f);
+    dpi_release(d, &f);
     dpi_free(d);
 }
 END_TEST
@@ -276,7 +276,7 @@ START_TEST(test_user_agent_cap)
     ck_assert_uint_eq(strlen(got), DPI_STR_MAX);
     ck_assert_int_eq(strncmp(got, ua, DPI_STR_MAX), 0);
     ck_assert_int_ge(i->truncated, 1);
-    dpi_release(&f);
+    dpi_release(d, &f);
     dpi_free(d);
 }
 END_TEST
@@ -311,14 +311,17 @@ START_TEST(test_packed_state)
     dpi_flow_end(d, &f);
     ck_assert_int_eq(dpi_get(&f)->status, DPI_GIVEN_UP);
     ck_assert_uint_eq(st->live, 0);
-    dpi_release(&f);
+    dpi_release(d, &f);
 
     /* Released while packed (no flow end): nothing leaks (ASan/valgrind). */
     memset(&f, 0, sizeof(f));
     dpi_packet(d, &f, 1, &m, 1700000000002000000ULL);
     ck_assert_int_eq(dpi_get(&f)->status, DPI_PACKED);
-    dpi_release(&f);
+    ck_assert_uint_eq(st->packed, 1);
+    dpi_release(d, &f);
     ck_assert_ptr_null(f.ext);
+    ck_assert_uint_eq(st->packed, 0);
+    ck_assert_uint_eq(st->packed_bytes, 0);
     dpi_free(d);
 }
 END_TEST
@@ -348,7 +351,7 @@ START_TEST(test_budget_giveup)
     ck_assert_uint_eq(dpi_get_stats(d)->unknown, 1);
     dpi_flow_end(d, &f);                        /* nothing left to do */
     ck_assert_uint_eq(dpi_get_stats(d)->given_up, 1);
-    dpi_release(&f);
+    dpi_release(d, &f);
     dpi_free(d);
 }
 END_TEST
@@ -376,8 +379,8 @@ START_TEST(test_flow_end_giveup_and_frags)
     ck_assert_int_eq(dpi_get(&f)->status, DPI_GIVEN_UP);
     ck_assert_ptr_nonnull(dpi_get(&f)->app);
     ck_assert_uint_eq(dpi_get_stats(d)->live, 0);
-    dpi_release(&f);
-    dpi_release(&f);                            /* twice is fine */
+    dpi_release(d, &f);
+    dpi_release(d, &f);                            /* twice is fine */
     dpi_free(d);
     dpi_free(NULL);
 }
@@ -385,14 +388,16 @@ END_TEST
 
 START_TEST(test_ext_for_ident)
 {
+    dpi *d = mk_dpi(0);
     flow f;
     memset(&f, 0, sizeof(f));
-    dpi_info *i = dpi_ext(&f);
+    dpi_info *i = dpi_ext(d, &f);
     ck_assert_ptr_nonnull(i);
     ck_assert_int_eq(i->status, DPI_NO_STATE);
-    ck_assert_ptr_eq(dpi_ext(&f), i);
+    ck_assert_ptr_eq(dpi_ext(d, &f), i);
     ck_assert_ptr_null(dpi_str(i, DPI_S_SNI));
-    dpi_release(&f);
+    dpi_release(d, &f);
+    dpi_free(d);
 }
 END_TEST
 

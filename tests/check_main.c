@@ -11,6 +11,7 @@ main(void)
 {
     SRunner *sr = srunner_create(suite_decode());
     srunner_add_suite(sr, suite_pcapfile());
+    srunner_add_suite(sr, suite_pool());
     srunner_add_suite(sr, suite_flowtab());
     srunner_add_suite(sr, suite_fuzz_regress());
     srunner_add_suite(sr, suite_dpi());

@@ -5,6 +5,7 @@
 Suite *suite_decode(void);
 Suite *suite_pcapfile(void);
 Suite *suite_flowtab(void);
+Suite *suite_pool(void);
 Suite *suite_fuzz_regress(void);
 Suite *suite_dpi(void);
 Suite *suite_zeekconn(void);
