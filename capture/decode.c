@@ -3,6 +3,11 @@
  *
  * One function per protocol layer, outermost first, each reading its
  * header through a bounds-checked cursor (rd.h) the way its RFC draws it.
+ * A header of fixed size (Ethernet, a VLAN tag, IPv4 with its options,
+ * the fixed IPv6 header, TCP, UDP, SCTP) is taken whole with one check,
+ * rd_hdr(), and its fields read at their offsets.  Ethernet carrying
+ * IPv4, most frames, goes straight to dec_ipv4() without the ethertype
+ * switch.
  * A layer hands the next one a reader that ends where its own length
  * field says the layer ends, so trailing Ethernet padding or a bogus inner
  * length can never be read as payload.  Nothing is allocated and nothing
@@ -39,6 +44,13 @@ typedef struct dec_state {
     pkt_meta *m;        /* what we learn (the caller's) */
     int depth;          /* nested headers entered so far */
 } dec_state;
+
+/*
+ * For the tunnel decoders called from dec_l4() and dec_udp(): inlined
+ * there, their stack frames (a pkt_meta copy to fall back to) would be
+ * set up for every plain TCP or UDP packet too.
+ */
+#define DEC_OUT_OF_LINE __attribute__((noinline))
 
 /* Enter one nested layer (tag, label, tunnel, IP header). */
 #define DEC_ENTER(s) do { \
@@ -97,6 +109,27 @@ dec_vni(pkt_meta *m, uint32_t vni)
 {
     m->vni = vni;
     m->has_vni = 1;
+}
+
+/*
+ * Start a frame: clear what only some frames set (tags, tunnel, MACs,
+ * the IP layer count).  The rest of pkt_meta is set on the way to every
+ * DEC_OK: the addresses, ip_id, frag and l3 by the IP decoders, proto and
+ * the transport fields by dec_l4() or the later-fragment path (through
+ * dec_l4_reset()).  Cheaper than zeroing the whole struct per frame.
+ */
+static inline void
+dec_meta_start(pkt_meta *m)
+{
+    m->ip_layer = 0;
+    m->n_vlan = 0;
+    memset(m->vlan, 0, sizeof m->vlan);
+    m->vni = 0;
+    m->has_vni = 0;
+    m->tunnel = DEC_TUN_NONE;
+    m->has_mac = 0;
+    memset(m->src_mac, 0, sizeof m->src_mac);
+    memset(m->dst_mac, 0, sizeof m->dst_mac);
 }
 
 /*
@@ -170,14 +203,17 @@ static dec_status
 dec_ether(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
+    const uint8_t *h;
     uint16_t tl;
 
-    if (rd_left(r) < 14)
+    if (!rd_hdr(r, 14, &h))
         return DEC_TRUNC_LINK;
-    if (!rd_copy(r, m->dst_mac, 6) || !rd_copy(r, m->src_mac, 6) ||
-        !rd_be16(r, &tl))
-        return DEC_TRUNC_LINK;
+    memcpy(m->dst_mac, h, 6);
+    memcpy(m->src_mac, h + 6, 6);
     m->has_mac = 1;
+    tl = rd_at_be16(h, 12);
+    if (tl == ETH_IPV4)             /* the common case, without the dispatch */
+        return dec_ipv4(s, r);
     return dec_type_or_len(s, r, tl);
 }
 
@@ -194,14 +230,14 @@ static dec_status
 dec_vlan(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
-    uint16_t tci, tl;
+    const uint8_t *h;
 
     DEC_ENTER(s);
-    if (!rd_be16(r, &tci) || !rd_be16(r, &tl))
+    if (!rd_hdr(r, 4, &h))
         return DEC_TRUNC_VLAN;
     if (m->n_vlan < DEC_MAX_VLAN)
-        m->vlan[m->n_vlan++] = tci & 0x0fff;
-    return dec_type_or_len(s, r, tl);
+        m->vlan[m->n_vlan++] = rd_at_be16(h, 0) & 0x0fff;
+    return dec_type_or_len(s, r, rd_at_be16(h, 2));
 }
 
 /*
@@ -584,7 +620,7 @@ dec_erspan3(rd_t *r, uint32_t *session)
  * 0x88be (ERSPAN II, or type I when S is clear: no ERSPAN header at all)
  * and 0x22eb (ERSPAN III).
  */
-static dec_status
+static DEC_OUT_OF_LINE dec_status
 dec_gre(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
@@ -944,29 +980,38 @@ dec_udp_port_kind(uint16_t port)
  * only (their source port is a flow hash); the others on either port.
  * Like tshark, which tries the lower port first, a tunnel port is not
  * tried when the other port is a well-known one (< 1024): a DNS reply
- * to port 4789 is DNS.  *m holds the UDP flow on entry and again on
- * return if the payload turns out not to be the tunnel.
+ * to port 4789 is DNS.  Returns the tunnel kind to try, or DEC_TUN_NONE.
  */
-static dec_status
-dec_udp_tunnel(dec_state *s, rd_t *r, uint16_t sport, uint16_t dport,
-               size_t wire)
+static inline int
+dec_udp_tunnel_kind(uint16_t sport, uint16_t dport)
 {
-    pkt_meta *m = s->m;
     int kind = dec_udp_port_kind(dport);
     uint16_t other = sport;
-    dec_status st;
 
     if (kind == DEC_TUN_NONE) {
         kind = dec_udp_port_kind(sport);
         other = dport;
         if (kind == DEC_TUN_NONE || kind == DEC_TUN_VXLAN ||
             kind == DEC_TUN_GENEVE)
-            return DEC_OK;
+            return DEC_TUN_NONE;
     }
     if (other < 1024 && dec_udp_port_kind(other) == DEC_TUN_NONE)
-        return DEC_OK;
+        return DEC_TUN_NONE;
+    return kind;
+}
 
+/*
+ * Try the UDP payload r as a tunnel of the given kind.  *m holds the UDP
+ * flow on entry and again on return if the payload turns out not to be
+ * the tunnel.
+ */
+static DEC_OUT_OF_LINE dec_status
+dec_udp_tunnel(dec_state *s, rd_t *r, int kind, size_t wire)
+{
+    pkt_meta *m = s->m;
     pkt_meta outer = *m;
+    dec_status st;
+
     switch (kind) {
     case DEC_TUN_VXLAN:  st = dec_vxlan(s, r); break;
     case DEC_TUN_GENEVE: st = dec_geneve(s, r); break;
@@ -1006,19 +1051,17 @@ static dec_status
 dec_tcp(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
-    uint8_t off, flags;
+    const uint8_t *h;
     size_t hlen;
 
-    if (rd_left(r) < 20)
+    if (!rd_hdr(r, 20, &h))
         return DEC_TRUNC_L4;
-    if (!rd_be16(r, &m->sport) || !rd_be16(r, &m->dport) ||
-        !rd_skip(r, 8) || !rd_u8(r, &off) || !rd_u8(r, &flags) ||
-        !rd_skip(r, 6))
-        return DEC_TRUNC_L4;
-    hlen = (size_t)(off >> 4) * 4;
+    m->sport = rd_at_be16(h, 0);
+    m->dport = rd_at_be16(h, 2);
+    hlen = (size_t)(h[12] >> 4) * 4;
     if (hlen < 20)
         return DEC_BAD_TCP_HLEN;
-    m->tcp_flags = flags;
+    m->tcp_flags = h[13];
     m->has_ports = 1;
     if (rd_skip(r, hlen - 20)) {
         m->payload = rd_ptr(r);
@@ -1038,20 +1081,27 @@ static dec_status
 dec_udp(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
+    const uint8_t *h;
     uint16_t len;
     size_t wire;
+    int kind;
     rd_t body;
 
-    if (!rd_be16(r, &m->sport) || !rd_be16(r, &m->dport) ||
-        !rd_be16(r, &len) || !rd_skip(r, 2))
+    if (!rd_hdr(r, 8, &h))
         return DEC_TRUNC_L4;
+    m->sport = rd_at_be16(h, 0);
+    m->dport = rd_at_be16(h, 2);
+    len = rd_at_be16(h, 4);
     m->has_ports = 1;
     wire = len >= 8 ? len - 8u : rd_left(r);
     if (len < 8 || !rd_sub(r, len - 8u, &body))
         body = rd_rest(r);
     m->payload = rd_ptr(&body);
     m->payload_len = rd_left(&body);
-    return dec_udp_tunnel(s, &body, m->sport, m->dport, wire);
+    kind = dec_udp_tunnel_kind(m->sport, m->dport);
+    if (kind == DEC_TUN_NONE)
+        return DEC_OK;
+    return dec_udp_tunnel(s, &body, kind, wire);
 }
 
 /*
@@ -1062,11 +1112,12 @@ static dec_status
 dec_sctp(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
+    const uint8_t *h;
 
-    if (rd_left(r) < 12)
+    if (!rd_hdr(r, 12, &h))
         return DEC_TRUNC_L4;
-    if (!rd_be16(r, &m->sport) || !rd_be16(r, &m->dport) || !rd_skip(r, 8))
-        return DEC_TRUNC_L4;
+    m->sport = rd_at_be16(h, 0);
+    m->dport = rd_at_be16(h, 2);
     m->has_ports = 1;
     m->payload = rd_ptr(r);
     m->payload_len = rd_left(r);
@@ -1107,7 +1158,7 @@ dec_icmp(dec_state *s, rd_t *r, int v6)
 }
 
 /* IP in IP (RFC 2003), 6in4 (RFC 4213), 4in6 / 6in6 (RFC 2473). */
-static dec_status
+static DEC_OUT_OF_LINE dec_status
 dec_ipip(dec_state *s, rd_t *r, int inner_v4)
 {
     pkt_meta *m = s->m;
@@ -1137,33 +1188,39 @@ dec_l4_reset(pkt_meta *m)
     m->payload_len = 0;
 }
 
-/* The IP payload r, of protocol proto: a transport or a tunnel. */
+/*
+ * The IP payload, len bytes at p (what the IP header's length leaves of
+ * the capture), of protocol proto: a transport or a tunnel.  Taking the
+ * bytes rather than the IP layer's reader lets the IP decoders end with
+ * a plain jump here.
+ */
 static dec_status
-dec_l4(dec_state *s, rd_t *r, uint8_t proto)
+dec_l4(dec_state *s, const uint8_t *p, size_t len, uint8_t proto)
 {
     pkt_meta *m = s->m;
+    rd_t r = rd_make(p, len);
 
     dec_l4_reset(m);
     m->proto = proto;
-    m->l4 = rd_ptr(r);
-    m->l4_len = rd_left(r);
+    m->l4 = p;
+    m->l4_len = len;
     switch (proto) {
     case IPP_TCP:
-        return dec_tcp(s, r);
+        return dec_tcp(s, &r);
     case IPP_UDP:
-        return dec_udp(s, r);
+        return dec_udp(s, &r);
     case IPP_SCTP:
-        return dec_sctp(s, r);
+        return dec_sctp(s, &r);
     case IPP_ICMP:
-        return dec_icmp(s, r, 0);
+        return dec_icmp(s, &r, 0);
     case IPP_ICMPV6:
-        return dec_icmp(s, r, 1);
+        return dec_icmp(s, &r, 1);
     case IPP_IPV4:
-        return dec_ipip(s, r, 1);
+        return dec_ipip(s, &r, 1);
     case IPP_IPV6:
-        return dec_ipip(s, r, 0);
+        return dec_ipip(s, &r, 0);
     case IPP_GRE:
-        return dec_gre(s, r);
+        return dec_gre(s, &r);
     default:
         return DEC_OK;              /* ESP, OSPF, ...: by number only */
     }
@@ -1199,43 +1256,43 @@ static dec_status
 dec_ipv4(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
-    const uint8_t *hdr = rd_ptr(r);
+    const uint8_t *h;
     size_t cap = rd_left(r), hlen, len;
     uint8_t vihl, proto;
-    uint16_t tot, id, frag;
+    uint16_t tot, frag;
     rd_t body;
 
     DEC_ENTER(s);
-    if (!rd_u8(r, &vihl))
+    if (!rd_peek_u8(r, 0, &vihl))
         return DEC_TRUNC_IP;
     if ((vihl >> 4) != 4)
         return DEC_BAD_IP_VERSION;
     hlen = (size_t)(vihl & 0x0f) * 4;
     if (hlen < 20)
         return DEC_BAD_IP_HLEN;
-    if (cap < hlen)
+    if (!rd_hdr(r, hlen, &h))       /* options are skipped with it */
         return DEC_TRUNC_IP;
-    if (!rd_skip(r, 1) || !rd_be16(r, &tot) || !rd_be16(r, &id) ||
-        !rd_be16(r, &frag) || !rd_skip(r, 1) || !rd_u8(r, &proto) ||
-        !rd_skip(r, 2) || !rd_copy(r, m->src, 4) || !rd_copy(r, m->dst, 4) ||
-        !rd_skip(r, hlen - 20))
-        return DEC_TRUNC_IP;
+    tot = rd_at_be16(h, 2);
+    frag = rd_at_be16(h, 6);
+    proto = h[9];
     len = tot == 0 ? cap : tot;
     if (len < hlen)
         return DEC_BAD_IP_LEN;
     if (len > cap)
         len = cap;
+    if (!rd_sub(r, len - hlen, &body))
+        return DEC_TRUNC_IP;        /* cannot happen: len <= cap */
 
+    memcpy(m->src, h + 12, 4);
+    memcpy(m->dst, h + 16, 4);
     memset(m->src + 4, 0, 12);
     memset(m->dst + 4, 0, 12);
     m->ip_version = 4;
     m->ip_layer++;
-    m->ip_id = id;
-    m->l3 = hdr;
+    m->ip_id = rd_at_be16(h, 4);
+    m->l3 = h;
     m->l3_len = len;
     m->frag = DEC_FRAG_NONE;
-    if (!rd_sub(r, len - hlen, &body))
-        return DEC_TRUNC_IP;        /* cannot happen: len <= cap */
     if ((frag & 0x1fff) != 0) {
         m->frag = DEC_FRAG_LATER;
         dec_l4_reset(m);
@@ -1244,7 +1301,7 @@ dec_ipv4(dec_state *s, rd_t *r)
     }
     if (frag & 0x2000)
         m->frag = DEC_FRAG_FIRST;
-    return dec_l4(s, &body, proto);
+    return dec_l4(s, rd_ptr(&body), rd_left(&body), proto);
 }
 
 /*
@@ -1273,23 +1330,26 @@ static dec_status
 dec_ipv6(dec_state *s, rd_t *r)
 {
     pkt_meta *m = s->m;
-    const uint8_t *hdr = rd_ptr(r);
+    const uint8_t *h;
     size_t cap = rd_left(r), len, elen;
-    uint32_t vtf, fid;
+    uint32_t fid;
     uint16_t plen, fo;
-    uint8_t nh, nnh, hl;
+    uint8_t v, nh, nnh, hl;
     int n;
     dec_status bad;
     rd_t body;
 
     DEC_ENTER(s);
-    if (!rd_be32(r, &vtf))
+    if (cap < 4 || !rd_peek_u8(r, 0, &v))   /* the version's 32-bit word */
         return DEC_TRUNC_IP;
-    if ((vtf >> 28) != 6)
+    if ((v >> 4) != 6)
         return DEC_BAD_IP_VERSION;
-    if (!rd_be16(r, &plen) || !rd_u8(r, &nh) || !rd_skip(r, 1) ||
-        !rd_copy(r, m->src, 16) || !rd_copy(r, m->dst, 16))
+    if (!rd_hdr(r, 40, &h))
         return DEC_TRUNC_IP;
+    plen = rd_at_be16(h, 4);
+    nh = h[6];
+    memcpy(m->src, h + 8, 16);
+    memcpy(m->dst, h + 24, 16);
     len = (plen == 0 && nh == 0) ? cap : 40u + plen;
     /* Running off the declared length is malformed, off the capture not. */
     bad = len <= cap ? DEC_BAD_EXT_HDR : DEC_TRUNC_IP;
@@ -1300,7 +1360,7 @@ dec_ipv6(dec_state *s, rd_t *r)
     m->ip_layer++;
     m->ip_id = 0;
     m->frag = DEC_FRAG_NONE;
-    m->l3 = hdr;
+    m->l3 = h;
     m->l3_len = len;
     if (!rd_sub(r, len - 40, &body))
         return DEC_TRUNC_IP;        /* cannot happen: len <= cap */
@@ -1341,7 +1401,7 @@ dec_ipv6(dec_state *s, rd_t *r)
                 m->frag = DEC_FRAG_FIRST;
             break;
         default:                    /* transport, ESP (50), none (59) */
-            return dec_l4(s, &body, nh);
+            return dec_l4(s, rd_ptr(&body), rd_left(&body), nh);
         }
     }
 }
@@ -1426,7 +1486,6 @@ dec_status
 dec_packet(int linktype, const uint8_t *data, size_t caplen, pkt_meta *m)
 {
     static const uint8_t empty[1];
-    static const pkt_meta zero;
     dec_state s = { m, 0 };
     rd_t r;
 
@@ -1435,10 +1494,10 @@ dec_packet(int linktype, const uint8_t *data, size_t caplen, pkt_meta *m)
         caplen = 0;
     }
     r = rd_make(data, caplen);
-    *m = zero;                      /* a struct copy: vector stores, no rep stos */
-    switch (linktype) {
-    case DEC_LINK_ETHERNET:
+    dec_meta_start(m);
+    if (linktype == DEC_LINK_ETHERNET)  /* most captures: before the switch */
         return dec_ether(&s, &r);
+    switch (linktype) {
     case DEC_LINK_LINUX_SLL:
         return dec_sll(&s, &r);
     case DEC_LINK_LINUX_SLL2:

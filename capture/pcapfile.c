@@ -156,16 +156,10 @@ pf_avail(const pf_file *f)
     return f->end - f->start;
 }
 
-/*
- * Make n bytes (n <= PF_BUF_MAX) available at buf + start.  Returns 1 if
- * they are, 0 if the file ended first (pf_avail() says how many there
- * are), -1 on a read or allocation error (f->read_errno).
- */
+/* pf_fill() when the n bytes are not all in the buffer yet. */
 static int
-pf_fill(pf_file *f, size_t n)
+pf_fill_more(pf_file *f, size_t n)
 {
-    if (pf_avail(f) >= n)
-        return 1;
     if (f->read_errno)
         return -1;
     if (f->eof)
@@ -209,6 +203,20 @@ pf_fill(pf_file *f, size_t n)
         f->end += (size_t)got;
     }
     return 1;
+}
+
+/*
+ * Make n bytes (n <= PF_BUF_MAX) available at buf + start.  Returns 1 if
+ * they are, 0 if the file ended first (pf_avail() says how many there
+ * are), -1 on a read or allocation error (f->read_errno).  Inline for the
+ * usual case of a record already in the buffer.
+ */
+static inline int
+pf_fill(pf_file *f, size_t n)
+{
+    if (pf_avail(f) >= n)
+        return 1;
+    return pf_fill_more(f, n);
 }
 
 static int

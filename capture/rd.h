@@ -35,6 +35,37 @@ static inline size_t rd_left(const rd_t *r) { return r->len - r->off; }
 /* Pointer to the cursor (valid for rd_left() bytes). */
 static inline const uint8_t *rd_ptr(const rd_t *r) { return r->p + r->off; }
 
+/*
+ * Unchecked big/little-endian loads at h + at, for bytes already known to
+ * be there: used by the getters below after their own check, and for the
+ * fields of a header taken with rd_hdr().
+ */
+static inline uint16_t
+rd_at_be16(const uint8_t *h, size_t at)
+{
+    return (uint16_t)((h[at] << 8) | h[at + 1]);
+}
+
+static inline uint32_t
+rd_at_be32(const uint8_t *h, size_t at)
+{
+    return ((uint32_t)h[at] << 24) | ((uint32_t)h[at + 1] << 16) |
+           ((uint32_t)h[at + 2] << 8) | (uint32_t)h[at + 3];
+}
+
+static inline uint16_t
+rd_at_le16(const uint8_t *h, size_t at)
+{
+    return (uint16_t)(h[at] | (h[at + 1] << 8));
+}
+
+static inline uint32_t
+rd_at_le32(const uint8_t *h, size_t at)
+{
+    return (uint32_t)h[at] | ((uint32_t)h[at + 1] << 8) |
+           ((uint32_t)h[at + 2] << 16) | ((uint32_t)h[at + 3] << 24);
+}
+
 static inline RD_MUST int
 rd_skip(rd_t *r, size_t n)
 {
@@ -55,8 +86,7 @@ static inline RD_MUST int
 rd_be16(rd_t *r, uint16_t *v)
 {
     if (rd_left(r) < 2) return 0;
-    const uint8_t *b = r->p + r->off;
-    *v = (uint16_t)((b[0] << 8) | b[1]);
+    *v = rd_at_be16(r->p, r->off);
     r->off += 2;
     return 1;
 }
@@ -65,9 +95,7 @@ static inline RD_MUST int
 rd_be32(rd_t *r, uint32_t *v)
 {
     if (rd_left(r) < 4) return 0;
-    const uint8_t *b = r->p + r->off;
-    *v = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-         ((uint32_t)b[2] << 8) | (uint32_t)b[3];
+    *v = rd_at_be32(r->p, r->off);
     r->off += 4;
     return 1;
 }
@@ -76,8 +104,7 @@ static inline RD_MUST int
 rd_le16(rd_t *r, uint16_t *v)
 {
     if (rd_left(r) < 2) return 0;
-    const uint8_t *b = r->p + r->off;
-    *v = (uint16_t)(b[0] | (b[1] << 8));
+    *v = rd_at_le16(r->p, r->off);
     r->off += 2;
     return 1;
 }
@@ -86,9 +113,7 @@ static inline RD_MUST int
 rd_le32(rd_t *r, uint32_t *v)
 {
     if (rd_left(r) < 4) return 0;
-    const uint8_t *b = r->p + r->off;
-    *v = (uint32_t)b[0] | ((uint32_t)b[1] << 8) |
-         ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+    *v = rd_at_le32(r->p, r->off);
     r->off += 4;
     return 1;
 }
@@ -116,8 +141,7 @@ static inline RD_MUST int
 rd_peek_be16(const rd_t *r, size_t at, uint16_t *v)
 {
     if (rd_left(r) < 2 || rd_left(r) - 2 < at) return 0;
-    const uint8_t *b = r->p + r->off + at;
-    *v = (uint16_t)((b[0] << 8) | b[1]);
+    *v = rd_at_be16(r->p, r->off + at);
     return 1;
 }
 
@@ -127,6 +151,22 @@ rd_sub(rd_t *r, size_t n, rd_t *sub)
 {
     if (rd_left(r) < n) return 0;
     *sub = rd_make(r->p + r->off, n);
+    r->off += n;
+    return 1;
+}
+
+/*
+ * Take a fixed-size header: one check that the next n bytes are there,
+ * then *h points at them and the cursor moves past them.  The fields are
+ * read at constant offsets inside those n bytes (rd_at_*(h, at) with
+ * at + width <= n, or h[at], or a memcpy from h + at), so a header costs
+ * one bounds check rather than one per field.
+ */
+static inline RD_MUST int
+rd_hdr(rd_t *r, size_t n, const uint8_t **h)
+{
+    if (rd_left(r) < n) return 0;
+    *h = r->p + r->off;
     r->off += n;
     return 1;
 }
