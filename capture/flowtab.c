@@ -142,31 +142,41 @@ flowtab_get_stats(const flowtab *t)
     return &t->st;
 }
 
-/* 64-bit mixing hash over the key bytes (the key has no padding holes
-   that are left uninitialised: keys are built with memset). */
+/* The key as 8-byte words (keys are built with memset, so padding is zero). */
+#define KEY_WORDS (sizeof(flow_key) / 8)
+_Static_assert(sizeof(flow_key) % 8 == 0, "flow_key is hashed and compared in 8-byte words");
+
+/* 64-bit mixing hash over the key's words. */
 static uint32_t
 key_hash(const flow_key *k)
 {
     const uint8_t *p = (const uint8_t *)k;
     uint64_t h = 0x9E3779B97F4A7C15ULL;
-    size_t n = sizeof(*k);
-    while (n >= 8) {
+    for (size_t i = 0; i < KEY_WORDS; i++) {
         uint64_t v;
-        memcpy(&v, p, 8);
+        memcpy(&v, p + 8 * i, 8);
         h ^= v;
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-    while (n--) {
-        h ^= *p++;
-        h *= 0x100000001b3ULL;
     }
     h ^= h >> 29;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 32;
     return (uint32_t)h;
+}
+
+static int
+key_eq(const flow_key *x, const flow_key *y)
+{
+    const uint8_t *p = (const uint8_t *)x, *q = (const uint8_t *)y;
+    uint64_t d = 0;
+    for (size_t i = 0; i < KEY_WORDS; i++) {
+        uint64_t a, b;
+        memcpy(&a, p + 8 * i, 8);
+        memcpy(&b, q + 8 * i, 8);
+        d |= a ^ b;
+    }
+    return d == 0;
 }
 
 /* Compare ends (addr, port): <0 if the first sorts before the second. */
@@ -345,6 +355,17 @@ class_of(const flow *f)
     return CLS_OTHER;
 }
 
+/* f just had a packet: to the head of its class's list (already there: nothing to do). */
+static void
+lru_touch(flowtab *t, flow *f)
+{
+    int cls = class_of(f);
+    if (t->head[cls] == f)
+        return;
+    lru_unlink(t, f);
+    lru_push(t, f, cls);
+}
+
 static flow *
 flow_new(flowtab *t, const flow_key *k, uint32_t h, const pkt_meta *m, int src_is_a)
 {
@@ -411,7 +432,7 @@ flow_find(flowtab *t, const flow_key *k, uint32_t h)
         const ft_slot *s = &t->slots[i];
         if (!s->f)
             return NULL;
-        if (s->hash == h && memcmp(&s->f->key, k, sizeof(*k)) == 0)
+        if (s->hash == h && key_eq(&s->f->key, k))
             return s->f;
     }
 }
@@ -487,8 +508,7 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
         d->frag_bytes += wire_len;
         d->payload_bytes += m->payload_len;
         d->ip_bytes += m->l3_len;
-        lru_unlink(t, f);
-        lru_push(t, f, class_of(f));
+        lru_touch(t, f);
         *from_client = fc;
         return f;
     }
@@ -547,8 +567,7 @@ flowtab_packet(flowtab *t, const pkt_meta *m, uint64_t ts_ns, uint32_t wire_len,
         if (m->tcp_flags & 0x04)
             f->rst = 1;
     }
-    lru_unlink(t, f);
-    lru_push(t, f, class_of(f));
+    lru_touch(t, f);
 
     if (m->frag == DEC_FRAG_FIRST) {
         frag_slot *s = &t->frags[frag_index(m)];

@@ -45,6 +45,7 @@ typedef struct flow_key {
     uint8_t ip_version;         /* 4 or 6 */
     uint8_t n_vlan;             /* tags in vlan[] */
     uint8_t has_vni;
+    uint8_t pad_[4];            /* zero: the key is seven 8-byte words (hashed and compared as such) */
 } flow_key;
 
 /* Counters of one direction. */
