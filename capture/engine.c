@@ -298,7 +298,7 @@ worker_of(const eng *e, const pkt_meta *m)
 }
 
 static batch *
-pool_get(eng *e)
+batch_get(eng *e)
 {
     pthread_mutex_lock(&e->pool_mu);
     while (!e->pool)
@@ -314,7 +314,7 @@ pool_get(eng *e)
 }
 
 static void
-pool_put(eng *e, batch *b)
+batch_put(eng *e, batch *b)
 {
     pthread_mutex_lock(&e->pool_mu);
     b->next = e->pool;
@@ -388,7 +388,7 @@ worker_main(void *arg)
         int end = b->end;
         uint64_t end_ns = b->end_ns;
         __atomic_store_n(&w->active, flowtab_get_stats(w->ft)->active, __ATOMIC_RELAXED);
-        pool_put(e, b);
+        batch_put(e, b);
         if (end) {
             /* Flows idle at the end of the input end as idle, as they
                would with one worker, whose clock saw every packet. */
@@ -416,7 +416,7 @@ eng_dispatch(eng *e, const pf_packet *p, uint32_t caplen, const pkt_meta *m)
         b = w->fill = NULL;
     }
     if (!b)
-        b = w->fill = pool_get(e);
+        b = w->fill = batch_get(e);
     batch_pkt *bp = &b->pk[b->n++];
     bp->ts_ns = p->ts_ns;
     bp->len = p->len;
@@ -715,7 +715,7 @@ eng_run(eng *e, volatile sig_atomic_t *stop, char *err, size_t errlen)
         worker *w = &e->w[i];
         if (!w->started)
             continue;
-        batch *b = w->fill ? w->fill : pool_get(e);
+        batch *b = w->fill ? w->fill : batch_get(e);
         w->fill = NULL;
         b->end = 1;
         b->end_ns = e->st.last_ns;
