@@ -45,6 +45,14 @@
  * a second batch of the same flush.  The background flusher is a thread
  * waiting on a condition variable until the interval has passed or a
  * shard asks; graphagg_flush itself is serialised by flush_mu.
+ *
+ * Node pointers.  An edge delta remembers its client and server node
+ * deltas (cn, sn), resolved at its first fold, so that later flows of the
+ * edge skip two address hashes and lookups (mostly cache misses).  They
+ * point into the edge's own maps, where a node delta lives as long as the
+ * edges: maps_clear frees both; merge_edge, the one place an edge changes
+ * maps (relinked, spilled or freed after shard_take has moved and freed
+ * the nodes), resets them, and fold_flow resolves them again when NULL.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -103,6 +111,8 @@ typedef struct agg_edge {
     uint64_t hs, heur;          /* flows with the client seen opening / guessed */
     uint64_t risk;              /* OR of the flows' nDPI risk bitmaps */
     char (*names)[GRAPH_NAME_LEN]; /* GRAPH_MAX_NAMES slots, allocated with the first name */
+    struct agg_node *cn, *sn;   /* its client and server node deltas in the same maps, or NULL
+                                   (see "Node pointers" above) */
     uint8_t n_name;             /* names used */
 } agg_edge;
 
@@ -832,12 +842,10 @@ graphagg_packet(graphagg *a, const flow *f, int from_client, const pkt_meta *m, 
         a->st.peak_nodes = a->m.n_nodes;
 }
 
+/* Flow f on node delta n, as client or server. */
 static void
-node_fold(graphagg *a, agg_maps *m, const graph_addr *addr, int server, const flow *f)
+node_fold(agg_node *n, int server, const flow *f)
 {
-    agg_node *n = node_get(a, m, addr);
-    if (!n)
-        return;
     graph_counts *c = server ? &n->as_server : &n->as_client;
     const flow_dir *d = &f->d[server ? 1 : 0];
     n->create = 1;
@@ -915,8 +923,12 @@ fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, agg_edge *e, const flow *
     if (server_name && server_name[0] && e->n_name < GRAPH_MAX_NAMES &&
         !netclass_is_internal(a->cfg.nc, x->k.s.a, x->k.s.family))
         edge_add_name(m, e, server_name);
-    node_fold(a, m, &x->k.c, 0, f);
-    node_fold(a, m, &x->k.s, 1, f);
+    if (!e->cn && !(e->cn = node_get(a, m, &x->k.c)))
+        return 1;
+    node_fold(e->cn, 0, f);
+    if (!e->sn && !(e->sn = node_get(a, m, &x->k.s)))
+        return 1;
+    node_fold(e->sn, 1, f);
     return 1;
 }
 
@@ -1101,6 +1113,7 @@ merge_node(graphagg *a, agg_node *n)
 static void
 merge_edge(graphagg *a, agg_edge *e)
 {
+    e->cn = e->sn = NULL;           /* they point into the maps e leaves */
     agg_edge *x = edge_find(&a->m, &e->k, e->hash);
     if (!x) {
         edge_link(&a->m, e);
