@@ -67,6 +67,7 @@
 #define AGG_MAX_APPS 1024       /* distinct application names per run (and per shard) */
 #define AGG_MAX_IDENTS 64       /* identities held per node delta (a record keeps GRAPH_MAX_IDENTS) */
 #define AGG_MAX_SHARDS 64       /* shards per aggregator */
+#define AGG_APP_CACHE 128       /* app_index's cache of name pointers (a power of two) */
 #define AGG_MIN_SHARD_CAP 16    /* smallest cap of a shard's map */
 #define AGG_SEEN_MAX ((size_t)1 << 22) /* keys the written-key set holds (its table: 64 MB at most) */
 #define AGG_SEEN_MIN_SLOTS ((size_t)1 << 12) /* its first table */
@@ -134,6 +135,8 @@ typedef struct agg_apps {
     char name[AGG_MAX_APPS][GRAPH_APP_LEN]; /* names seen, by index */
     const char *ptr[AGG_MAX_APPS]; /* the pointer each was last given as (a fast path) */
     unsigned n;                 /* entries used */
+    const char *cache_ptr[AGG_APP_CACHE]; /* pointers looked up lately, by a hash of the pointer */
+    uint16_t cache_idx[AGG_APP_CACHE]; /* the index each gave */
 } agg_apps;
 
 /*
@@ -464,24 +467,46 @@ edge_add(graphagg *a, agg_maps *m, const agg_ekey *k, uint32_t h)
     return e;
 }
 
-/* Index of an application name in t, added if new; the "Unknown" index if t is full. */
+/* Index of an application name in t, added if new; -1 if new and t is full. */
+static int
+app_lookup(agg_apps *t, const char *name)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->ptr[i] == name || strcmp(t->name[i], name) == 0) {
+            t->ptr[i] = name;
+            return (int)i;
+        }
+    if (t->n == AGG_MAX_APPS)
+        return -1;
+    graph_strcpy(t->name[t->n], GRAPH_APP_LEN, name);
+    t->ptr[t->n] = name;
+    return (int)t->n++;
+}
+
+/*
+ * Index of an application name in t, added if new; the "Unknown" index if
+ * t is full.  First through a cache by pointer: a name pointer is taken
+ * to keep its text (as ptr[] already is), so it gives the index it gave
+ * before.  app_lookup's scan cost some 400 instructions a flow with a
+ * few dozen names (a strcmp per name before the match).
+ */
 static uint16_t
 app_index(agg_apps *t, const char *name, uint64_t *dropped)
 {
     if (!name || !name[0])
         name = "Unknown";
-    for (unsigned i = 0; i < t->n; i++)
-        if (t->ptr[i] == name || strcmp(t->name[i], name) == 0) {
-            t->ptr[i] = name;
-            return (uint16_t)i;
-        }
-    if (t->n == AGG_MAX_APPS) {
+    size_t c = (size_t)(((uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15ULL) >> 32) &
+               (AGG_APP_CACHE - 1);
+    if (t->cache_ptr[c] == name)
+        return t->cache_idx[c];
+    int i = app_lookup(t, name);
+    if (i < 0) {
         (*dropped)++;
         return app_index(t, "Unknown", dropped);
     }
-    graph_strcpy(t->name[t->n], GRAPH_APP_LEN, name);
-    t->ptr[t->n] = name;
-    return (uint16_t)t->n++;
+    t->cache_ptr[c] = name;
+    t->cache_idx[c] = (uint16_t)i;
+    return (uint16_t)i;
 }
 
 /* ---- the written-key set (see "Skipped reads" above) ------------------------------ */
