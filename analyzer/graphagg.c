@@ -10,7 +10,8 @@
  * spans more than 64 days of capture time) forces a flush first, as does
  * a map at its cap: nothing is ever dropped.
  *
- * A flush walks both maps in key order (sorted first: RocksDB's memtable
+ * A flush walks both maps in key order (sorted first, by a radix sort on
+ * the keys' leading bytes, see key_sort: RocksDB's memtable
  * takes a batch of ascending keys several times faster than one in hash
  * order, and point reads in key order hit the same blocks: reading an
  * existing database's records in hash order made flushes up to twice as
@@ -45,6 +46,14 @@
  * a second batch of the same flush.  The background flusher is a thread
  * waiting on a condition variable until the interval has passed or a
  * shard asks; graphagg_flush itself is serialised by flush_mu.
+ *
+ * Node pointers.  An edge delta remembers its client and server node
+ * deltas (cn, sn), resolved at its first fold, so that later flows of the
+ * edge skip two address hashes and lookups (mostly cache misses).  They
+ * point into the edge's own maps, where a node delta lives as long as the
+ * edges: maps_clear frees both; merge_edge, the one place an edge changes
+ * maps (relinked, spilled or freed after shard_take has moved and freed
+ * the nodes), resets them, and fold_flow resolves them again when NULL.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -58,6 +67,7 @@
 #define AGG_MAX_APPS 1024       /* distinct application names per run (and per shard) */
 #define AGG_MAX_IDENTS 64       /* identities held per node delta (a record keeps GRAPH_MAX_IDENTS) */
 #define AGG_MAX_SHARDS 64       /* shards per aggregator */
+#define AGG_APP_CACHE 128       /* app_index's cache of name pointers (a power of two) */
 #define AGG_MIN_SHARD_CAP 16    /* smallest cap of a shard's map */
 #define AGG_SEEN_MAX ((size_t)1 << 22) /* keys the written-key set holds (its table: 64 MB at most) */
 #define AGG_SEEN_MIN_SLOTS ((size_t)1 << 12) /* its first table */
@@ -103,6 +113,8 @@ typedef struct agg_edge {
     uint64_t hs, heur;          /* flows with the client seen opening / guessed */
     uint64_t risk;              /* OR of the flows' nDPI risk bitmaps */
     char (*names)[GRAPH_NAME_LEN]; /* GRAPH_MAX_NAMES slots, allocated with the first name */
+    struct agg_node *cn, *sn;   /* its client and server node deltas in the same maps, or NULL
+                                   (see "Node pointers" above) */
     uint8_t n_name;             /* names used */
 } agg_edge;
 
@@ -123,6 +135,8 @@ typedef struct agg_apps {
     char name[AGG_MAX_APPS][GRAPH_APP_LEN]; /* names seen, by index */
     const char *ptr[AGG_MAX_APPS]; /* the pointer each was last given as (a fast path) */
     unsigned n;                 /* entries used */
+    const char *cache_ptr[AGG_APP_CACHE]; /* pointers looked up lately, by a hash of the pointer */
+    uint16_t cache_idx[AGG_APP_CACHE]; /* the index each gave */
 } agg_apps;
 
 /*
@@ -453,24 +467,46 @@ edge_add(graphagg *a, agg_maps *m, const agg_ekey *k, uint32_t h)
     return e;
 }
 
-/* Index of an application name in t, added if new; the "Unknown" index if t is full. */
+/* Index of an application name in t, added if new; -1 if new and t is full. */
+static int
+app_lookup(agg_apps *t, const char *name)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->ptr[i] == name || strcmp(t->name[i], name) == 0) {
+            t->ptr[i] = name;
+            return (int)i;
+        }
+    if (t->n == AGG_MAX_APPS)
+        return -1;
+    graph_strcpy(t->name[t->n], GRAPH_APP_LEN, name);
+    t->ptr[t->n] = name;
+    return (int)t->n++;
+}
+
+/*
+ * Index of an application name in t, added if new; the "Unknown" index if
+ * t is full.  First through a cache by pointer: a name pointer is taken
+ * to keep its text (as ptr[] already is), so it gives the index it gave
+ * before.  app_lookup's scan cost some 400 instructions a flow with a
+ * few dozen names (a strcmp per name before the match).
+ */
 static uint16_t
 app_index(agg_apps *t, const char *name, uint64_t *dropped)
 {
     if (!name || !name[0])
         name = "Unknown";
-    for (unsigned i = 0; i < t->n; i++)
-        if (t->ptr[i] == name || strcmp(t->name[i], name) == 0) {
-            t->ptr[i] = name;
-            return (uint16_t)i;
-        }
-    if (t->n == AGG_MAX_APPS) {
+    size_t c = (size_t)(((uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15ULL) >> 32) &
+               (AGG_APP_CACHE - 1);
+    if (t->cache_ptr[c] == name)
+        return t->cache_idx[c];
+    int i = app_lookup(t, name);
+    if (i < 0) {
         (*dropped)++;
         return app_index(t, "Unknown", dropped);
     }
-    graph_strcpy(t->name[t->n], GRAPH_APP_LEN, name);
-    t->ptr[t->n] = name;
-    return (uint16_t)t->n++;
+    t->cache_ptr[c] = name;
+    t->cache_idx[c] = (uint16_t)i;
+    return (uint16_t)i;
 }
 
 /* ---- the written-key set (see "Skipped reads" above) ------------------------------ */
@@ -832,12 +868,10 @@ graphagg_packet(graphagg *a, const flow *f, int from_client, const pkt_meta *m, 
         a->st.peak_nodes = a->m.n_nodes;
 }
 
+/* Flow f on node delta n, as client or server. */
 static void
-node_fold(graphagg *a, agg_maps *m, const graph_addr *addr, int server, const flow *f)
+node_fold(agg_node *n, int server, const flow *f)
 {
-    agg_node *n = node_get(a, m, addr);
-    if (!n)
-        return;
     graph_counts *c = server ? &n->as_server : &n->as_client;
     const flow_dir *d = &f->d[server ? 1 : 0];
     n->create = 1;
@@ -915,8 +949,12 @@ fold_flow(graphagg *a, agg_maps *m, const agg_fold *x, agg_edge *e, const flow *
     if (server_name && server_name[0] && e->n_name < GRAPH_MAX_NAMES &&
         !netclass_is_internal(a->cfg.nc, x->k.s.a, x->k.s.family))
         edge_add_name(m, e, server_name);
-    node_fold(a, m, &x->k.c, 0, f);
-    node_fold(a, m, &x->k.s, 1, f);
+    if (!e->cn && !(e->cn = node_get(a, m, &x->k.c)))
+        return 1;
+    node_fold(e->cn, 0, f);
+    if (!e->sn && !(e->sn = node_get(a, m, &x->k.s)))
+        return 1;
+    node_fold(e->sn, 1, f);
     return 1;
 }
 
@@ -1101,6 +1139,7 @@ merge_node(graphagg *a, agg_node *n)
 static void
 merge_edge(graphagg *a, agg_edge *e)
 {
+    e->cn = e->sn = NULL;           /* they point into the maps e leaves */
     agg_edge *x = edge_find(&a->m, &e->k, e->hash);
     if (!x) {
         edge_link(&a->m, e);
@@ -1294,26 +1333,78 @@ flush_edge(graphagg *a, const agg_edge *e)
     return 0;
 }
 
+/*
+ * A delta to write, with the first 16 bytes of its key for key_sort: the
+ * key's bytes less the zeros that pad an IPv4 address to 16, which every
+ * key with the same bytes before them has, so that the order stands
+ * (IPv4 edges: client, server, proto, port and app rank, all of it).
+ */
+typedef struct key_ref {
+    uint64_t hi, lo;            /* those bytes, big-endian; zeros past the key's end */
+    const void *d;              /* the agg_node or agg_edge */
+    uint32_t app_rank;          /* an edge: position of its app name in byte order */
+} key_ref;
+
+/* Key bytes of a at b (the family, then 4 or 16 address bytes); their count. */
+static size_t
+key_addr(uint8_t *b, const graph_addr *a)
+{
+    b[0] = a->family;
+    if (a->family == 6) {
+        memcpy(b + 1, a->a, 16);
+        return 17;
+    }
+    memcpy(b + 1, a->a, 4);
+    return 5;
+}
+
+static uint64_t
+be64(const uint8_t *b)
+{
+    uint64_t v;
+    memcpy(&v, b, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static void
+node_ref(key_ref *r, const agg_node *n)
+{
+    uint8_t b[24] = { 0 };
+    key_addr(b, &n->addr);
+    *r = (key_ref){ be64(b), be64(b + 8), n, 0 };
+}
+
+static void
+edge_ref(key_ref *r, const agg_edge *e, uint32_t app_rank)
+{
+    uint8_t b[48] = { 0 };
+    size_t o = key_addr(b, &e->k.c);
+    o += key_addr(b + o, &e->k.s);
+    b[o] = e->k.proto;
+    b[o + 1] = (uint8_t)(e->k.port >> 8);
+    b[o + 2] = (uint8_t)e->k.port;
+    b[o + 3] = (uint8_t)(app_rank >> 8);
+    b[o + 4] = (uint8_t)app_rank;
+    *r = (key_ref){ be64(b), be64(b + 8), e, app_rank };
+}
+
 /* Order of node keys (graphrec_node_key: family, then the address bytes). */
 static int
 node_cmp(const void *x, const void *y)
 {
-    const agg_node *p = *(agg_node *const *)x, *q = *(agg_node *const *)y;
+    const agg_node *p = ((const key_ref *)x)->d, *q = ((const key_ref *)y)->d;
     return memcmp(&p->addr, &q->addr, sizeof(p->addr));
 }
-
-/* An edge delta to write, with the rank of its application name among the run's. */
-typedef struct edge_ref {
-    const agg_edge *e;          /* the delta */
-    uint32_t app_rank;          /* position of its app name in byte order */
-} edge_ref;
 
 /* Order of edge keys (graphrec_edge_key: client, server, proto, port, app name). */
 static int
 edge_cmp(const void *x, const void *y)
 {
-    const edge_ref *rp = x, *rq = y;
-    const agg_edge *p = rp->e, *q = rq->e;
+    const key_ref *rp = x, *rq = y;
+    const agg_edge *p = rp->d, *q = rq->d;
     int c = memcmp(&p->k.c, &q->k.c, sizeof(p->k.c));
     if (!c)
         c = memcmp(&p->k.s, &q->k.s, sizeof(p->k.s));
@@ -1324,6 +1415,56 @@ edge_cmp(const void *x, const void *y)
     if (!c)
         c = (rp->app_rank > rq->app_rank) - (rp->app_rank < rq->app_rank);
     return c;
+}
+
+/* Byte b of r's 16 key bytes, from the last (0) to the first (15). */
+static unsigned
+key_byte(const key_ref *r, int b)
+{
+    return (unsigned)(((b < 8 ? r->lo : r->hi) >> (8 * (b & 7))) & 255);
+}
+
+/*
+ * Sort v[0..n) into key order (cmp: the full order): a stable LSD radix
+ * sort on the bytes of hi and lo that are not the same in every entry,
+ * then qsort over each run of equal hi and lo (IPv6 keys alike in their
+ * first 16 bytes).  qsort alone made some 17 calls of cmp per entry.  tmp
+ * has room for n entries.
+ */
+static void
+key_sort(key_ref *v, key_ref *tmp, size_t n, int (*cmp)(const void *, const void *))
+{
+    uint64_t dh = 0, dl = 0;    /* bits that differ from v[0]'s somewhere */
+    key_ref *src = v, *dst = tmp;
+    for (size_t i = 1; i < n; i++) {
+        dh |= v[i].hi ^ v[0].hi;
+        dl |= v[i].lo ^ v[0].lo;
+    }
+    for (int b = 0; b < 16; b++) {
+        if (!(((b < 8 ? dl : dh) >> (8 * (b & 7))) & 255))
+            continue;               /* one value in this byte: the order stands */
+        size_t c[256] = { 0 }, sum = 0;
+        for (size_t i = 0; i < n; i++)
+            c[key_byte(&src[i], b)]++;
+        for (int d = 0; d < 256; d++) {
+            size_t k = c[d];
+            c[d] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[c[key_byte(&src[i], b)]++] = src[i];
+        key_ref *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && v[j].hi == v[i].hi && v[j].lo == v[i].lo; j++)
+            ;
+        if (j - i > 1)
+            qsort(v + i, j - i, sizeof(*v), cmp);
+    }
 }
 
 /* An application name and its index, to rank the names. */
@@ -1344,11 +1485,13 @@ write_window(graphagg *a)
 {
     char why[512];
     size_t nn = a->m.n_nodes, ne = a->m.n_edges, i = 0, j = 0;
-    agg_node **nv = malloc((nn ? nn : 1) * sizeof(*nv));
-    edge_ref *ev = malloc((ne ? ne : 1) * sizeof(*ev));
-    if (!nv || !ev) {
+    key_ref *nv = malloc((nn ? nn : 1) * sizeof(*nv));
+    key_ref *ev = malloc((ne ? ne : 1) * sizeof(*ev));
+    key_ref *tmp = malloc((nn > ne ? nn : ne ? ne : 1) * sizeof(*tmp));
+    if (!nv || !ev || !tmp) {
         free(nv);
         free(ev);
+        free(tmp);
         fail(a, "out of memory");
         return -1;
     }
@@ -1363,26 +1506,25 @@ write_window(graphagg *a)
         rank[ar[k].idx] = k;
     for (size_t b = 0; b < a->m.nb_n; b++)
         for (agg_node *n = a->m.nb[b]; n; n = n->next)
-            nv[i++] = n;
+            node_ref(&nv[i++], n);
     for (size_t b = 0; b < a->m.eb_n; b++)
-        for (agg_edge *e = a->m.eb[b]; e; e = e->next) {
-            ev[j].e = e;
-            ev[j++].app_rank = rank[e->k.app];
-        }
-    qsort(nv, i, sizeof(*nv), node_cmp);
-    qsort(ev, j, sizeof(*ev), edge_cmp);
+        for (agg_edge *e = a->m.eb[b]; e; e = e->next)
+            edge_ref(&ev[j++], e, rank[e->k.app]);
+    key_sort(nv, tmp, i, node_cmp);
+    key_sort(ev, tmp, j, edge_cmp);
+    free(tmp);
     /* The set stands for the database only if this run put every node and edge record so far. */
     if (a->seen.on && graph_record_puts(a->g) != a->st.nodes_written + a->st.edges_written)
         seen_off(&a->seen);
     seen_reserve(&a->seen, a->seen.n + i + j < AGG_SEEN_MAX ? a->seen.n + i + j : AGG_SEEN_MAX);
     int rc = 0;
     for (size_t k = 0; k < i && rc == 0; k++)
-        if (flush_node(a, nv[k]) < 0) {
+        if (flush_node(a, nv[k].d) < 0) {
             fail(a, "cannot encode a node record");
             rc = -1;
         }
     for (size_t k = 0; k < j && rc == 0; k++)
-        if (flush_edge(a, ev[k].e) < 0) {
+        if (flush_edge(a, ev[k].d) < 0) {
             fail(a, "cannot encode an edge record");
             rc = -1;
         }
