@@ -467,7 +467,9 @@ edge_add(graphagg *a, agg_maps *m, const agg_ekey *k, uint32_t h)
     return e;
 }
 
-/* Index of an application name in t, added if new; -1 if new and t is full. */
+/* Index of an application name in t, added if new; -1 if new and t is
+   full.  The last entry is kept for "Unknown", so that a full table still
+   has an index for the flows it drops. */
 static int
 app_lookup(agg_apps *t, const char *name)
 {
@@ -476,7 +478,7 @@ app_lookup(agg_apps *t, const char *name)
             t->ptr[i] = name;
             return (int)i;
         }
-    if (t->n == AGG_MAX_APPS)
+    if (t->n >= AGG_MAX_APPS - 1 && (t->n == AGG_MAX_APPS || strcmp(name, "Unknown") != 0))
         return -1;
     graph_strcpy(t->name[t->n], GRAPH_APP_LEN, name);
     t->ptr[t->n] = name;

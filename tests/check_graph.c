@@ -1257,6 +1257,46 @@ dump_db(const char *dir, dump_ctx *d)
     graph_close(g);
 }
 
+/* More application names than the aggregator's table holds (1,024): the
+   flows past it are counted and stored under "Unknown", none lost. */
+START_TEST(test_aggregator_many_apps)
+{
+    static graph_capture cap;
+    char err[512];
+    int code;
+    mk_tmp();
+    netclass *nc = netclass_create();
+    graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graphagg_cfg cfg;
+    graphagg_cfg_default(&cfg);
+    cfg.flush_interval_s = 0;
+    cfg.nc = nc;
+    memset(&cap, 0, sizeof(cap));
+    cap.id = 8;
+    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    enum { NAPPS = 1100 };
+    static char names[NAPPS][16];
+    for (int i = 0; i < NAPPS; i++) {
+        snprintf(names[i], sizeof(names[i]), "App%d", i);
+        flow f = mkflow("10.4.0.1", (uint16_t)(2000 + i), "10.5.0.1", 80, 6, DAY_NS, DAY_NS + 1,
+                        FLOW_ORIGIN_HANDSHAKE);
+        graphagg_flow(a, &f, names[i], -1, NULL, 0);
+    }
+    ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+    ck_assert_uint_eq(graphagg_get_stats(a)->apps_dropped, NAPPS - 1023);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.flows, NAPPS);
+    ck_assert_uint_eq(st.edges, 1024);      /* 1,023 names and "Unknown" */
+    graphagg_free(a);
+    graph_close(g);
+    netclass_free(nc);
+    rm_tree(tmpdir);
+}
+END_TEST
+
 START_TEST(test_aggregator_shards)
 {
     static graph_capture cap;
@@ -1550,6 +1590,7 @@ suite_graph(void)
     tcase_add_test(db, test_store_skips_corrupt);
     tcase_add_test(db, test_aggregator);
     tcase_add_test(db, test_aggregator_caps);
+    tcase_add_test(db, test_aggregator_many_apps);
     tcase_add_test(db, test_aggregator_shards);
     tcase_add_test(db, test_aggregator_skips_reads);
     suite_add_tcase(s, db);
