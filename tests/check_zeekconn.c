@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/flowfmt.h"
 #include "reports/zeekconn.h"
 #include "tests/suites.h"
 
@@ -151,6 +152,28 @@ START_TEST(test_layout)
 }
 END_TEST
 
+/* flowfmt_addr (the address columns here and in flows/hosts/edges output)
+   writes IPv4 by hand: it must print what inet_ntop prints, for every
+   octet value in every position, and IPv6 as inet_ntop does. */
+START_TEST(test_addr_format)
+{
+    char got[64], want[INET6_ADDRSTRLEN];
+    uint8_t a[16];
+    for (unsigned v = 0; v < 256; v++)
+        for (int pos = 0; pos < 4; pos++) {
+            for (int k = 0; k < 4; k++)
+                a[k] = (uint8_t)(k == pos ? v : (v * 7 + (unsigned)k * 13) % 256);
+            inet_ntop(AF_INET, a, want, sizeof(want));
+            ck_assert_str_eq(flowfmt_addr(a, 4, got, sizeof(got)), want);
+        }
+    inet_pton(AF_INET6, "2001:db8::1:0:0:1", a);
+    ck_assert_str_eq(flowfmt_addr(a, 6, got, sizeof(got)), "2001:db8::1:0:0:1");
+    inet_pton(AF_INET, "255.255.255.255", a);
+    ck_assert_str_eq(flowfmt_addr(a, 4, got, sizeof(got)), "255.255.255.255");
+    ck_assert_str_eq(flowfmt_addr(a, 4, got, 15), "?");     /* too short for it */
+}
+END_TEST
+
 Suite *
 suite_zeekconn(void)
 {
@@ -160,6 +183,7 @@ suite_zeekconn(void)
                         (int)(sizeof(state_cases) / sizeof(state_cases[0])));
     tcase_add_test(tc, test_service);
     tcase_add_test(tc, test_layout);
+    tcase_add_test(tc, test_addr_format);
     suite_add_tcase(s, tc);
     return s;
 }
