@@ -18,8 +18,7 @@
  * what is left in creation order: (seq, flow) pairs gathered by one pass
  * over the index, radix-sorted, each flow exported and freed without the
  * unlinking of a flow that ends alone.  Flow records come from a pool
- * (pool.h) and the index from pool_array_alloc: no malloc per flow, and
- * a table of millions of flows faults in huge pages, not 4 KiB ones.
+ * (pool.h): no malloc per flow.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +110,7 @@ flowtab_create(const flowtab_cfg *cfg, flowtab_export_fn fn, void *ctx)
     t->export_ctx = ctx;
     t->nslots = 1024;
     t->recs = pool_create(sizeof(flow));
-    t->slots = pool_array_alloc(t->nslots * sizeof(*t->slots));
+    t->slots = calloc(t->nslots, sizeof(*t->slots));
     t->frags = calloc(FRAG_SLOTS, sizeof(*t->frags));
     if (!t->recs || !t->slots || !t->frags)
         goto err;
@@ -131,7 +130,7 @@ flowtab_free(flowtab *t)
     if (!t)
         return;
     pool_free(t->recs);             /* every flow left */
-    pool_array_free(t->slots, t->nslots * sizeof(*t->slots));
+    free(t->slots);
     free(t->frags);
     free(t);
 }
@@ -277,13 +276,13 @@ static int
 hash_grow(flowtab *t)
 {
     size_t n = t->nslots * 2;
-    ft_slot *ns = pool_array_alloc(n * sizeof(*ns));
+    ft_slot *ns = calloc(n, sizeof(*ns));
     if (!ns)
         return 0;
     for (size_t i = 0; i < t->nslots; i++)
         if (t->slots[i].f)
             slot_put(ns, n - 1, t->slots[i].f, t->slots[i].hash);
-    pool_array_free(t->slots, t->nslots * sizeof(*t->slots));
+    free(t->slots);
     t->slots = ns;
     t->nslots = n;
     return 1;
@@ -636,8 +635,8 @@ void
 flowtab_flush(flowtab *t)
 {
     size_t n = (size_t)t->st.active, i = 0;
-    seq_ref *v = n ? pool_array_alloc(n * sizeof(*v)) : NULL;
-    seq_ref *tmp = n ? pool_array_alloc(n * sizeof(*tmp)) : NULL;
+    seq_ref *v = n ? malloc(n * sizeof(*v)) : NULL;
+    seq_ref *tmp = n ? malloc(n * sizeof(*tmp)) : NULL;
     seq_ref *sorted = NULL;
     if (v && tmp) {
         for (size_t k = 0; k < t->nslots; k++)
@@ -652,8 +651,8 @@ flowtab_flush(flowtab *t)
         for (int c = 0; c < CLS_COUNT; c++)
             while (t->tail[c])
                 flow_end(t, t->tail[c], FLOW_END_EOF);
-        pool_array_free(v, n * sizeof(*v));
-        pool_array_free(tmp, n * sizeof(*tmp));
+        free(v);
+        free(tmp);
         return;
     }
     for (size_t j = 0; j < i; j++) {
@@ -664,6 +663,6 @@ flowtab_flush(flowtab *t)
     memset(t->slots, 0, t->nslots * sizeof(*t->slots));
     for (int c = 0; c < CLS_COUNT; c++)
         t->head[c] = t->tail[c] = NULL;
-    pool_array_free(v, n * sizeof(*v));
-    pool_array_free(tmp, n * sizeof(*tmp));
+    free(v);
+    free(tmp);
 }

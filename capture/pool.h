@@ -3,10 +3,8 @@
  *
  * A capture of many short flows allocates and frees a few small records
  * per flow (the flow, its DPI state).  Through malloc each costs a header,
- * a trip through the allocator's bins, and, while the table grows, a page
- * fault per 4 KiB.  A pool hands out records of one size from chunks of
- * up to 2 MiB (advised to the kernel as huge pages where it allows, one
- * fault per chunk), keeps freed records on a free list for the next one (the
+ * and a trip through the allocator's bins.  A pool hands out records of
+ * one size from chunks of up to 2 MiB, keeps freed records on a free list for the next one (the
  * most recently freed first, still in cache), and frees every chunk at
  * once in pool_free.  Chunks are not given back before pool_free: a pool
  * keeps the memory of its peak.
@@ -34,10 +32,5 @@ void pool_put(pool *p, void *rec);
 /* Bytes held from the system (chunks, or records under ASan). */
 size_t pool_bytes(const pool *p);
 
-/* A large zeroed array of bytes (an index of millions of flows), advised
-   as huge pages like a pool's chunks; NULL on OOM.  Free it with
-   pool_array_free and the same size. */
-void *pool_array_alloc(size_t bytes);
-void pool_array_free(void *a, size_t bytes);
 
 #endif

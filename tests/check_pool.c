@@ -1,5 +1,5 @@
 /*
- * check_pool.c - capture/pool.c: records of one size from chunks, and big arrays.
+ * check_pool.c - capture/pool.c: records of one size from chunks.
  */
 #include <check.h>
 #include <stdint.h>
@@ -50,29 +50,12 @@ START_TEST(test_records)
 }
 END_TEST
 
-START_TEST(test_arrays)
-{
-    size_t sizes[] = { 16, 4096, (size_t)2 << 20, ((size_t)5 << 20) + 24 };
-    for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
-        uint8_t *a = pool_array_alloc(sizes[j]);
-        ck_assert_ptr_nonnull(a);
-        ck_assert_uint_eq(a[0], 0);
-        ck_assert_uint_eq(a[sizes[j] / 2], 0);
-        ck_assert_uint_eq(a[sizes[j] - 1], 0);
-        memset(a, 0xab, sizes[j]);
-        pool_array_free(a, sizes[j]);
-    }
-    pool_array_free(NULL, 0);
-}
-END_TEST
-
 Suite *
 suite_pool(void)
 {
     Suite *s = suite_create("pool");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_records);
-    tcase_add_test(tc, test_arrays);
     suite_add_tcase(s, tc);
     return s;
 }
