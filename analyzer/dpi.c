@@ -571,9 +571,10 @@ packed_free(dpi *d, dpi_packed *pk)
         unpack_into(pk, dst, d->nflow_size / 8);
         ndpi_flow_free(dst);
     }
+    size_t nz = pack_words(pk);
     d->st.packed--;
-    d->st.packed_bytes -= sizeof(*pk) + pack_words(pk) * 8;
-    pool_put(d->packed[pack_class(pack_words(pk))], pk);
+    d->st.packed_bytes -= sizeof(*pk) + nz * 8;
+    pool_put(d->packed[pack_class(nz)], pk);
 }
 
 void

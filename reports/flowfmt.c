@@ -58,6 +58,21 @@ flowfmt_proto_name(int proto, char *buf, size_t len)
     }
 }
 
+/* Decimal digits of v at p; returns the end (no terminator). */
+static char *
+put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 /* IPv4 in dotted-quad form by hand: glibc's inet_ntop formats each octet
    with sprintf (some 1,800 instructions an address, most of the cost of a
    flow record's line).  IPv6 (RFC 5952 zero compression) stays with it. */
@@ -67,14 +82,9 @@ flowfmt_addr(const uint8_t *a, int ip_version, char *buf, size_t len)
     if (ip_version != 6 && len >= 16) {
         char *p = buf;
         for (int i = 0; i < 4; i++) {
-            unsigned o = a[i];
             if (i)
                 *p++ = '.';
-            if (o >= 100)
-                *p++ = (char)('0' + o / 100);
-            if (o >= 10)
-                *p++ = (char)('0' + o / 10 % 10);
-            *p++ = (char)('0' + o % 10);
+            p = put_u64(p, a[i]);
         }
         *p = '\0';
         return buf;
@@ -133,21 +143,6 @@ flowfmt_create(FILE *out, flowfmt_kind kind, const char *const *extra, int n_ext
         fputc('\n', out);
     }
     return w;
-}
-
-/* Decimal digits of v at p; returns the end (no terminator). */
-static char *
-put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
 }
 
 /* v into buf as a string. */

@@ -281,17 +281,26 @@ START_TEST(test_user_agent_cap)
 }
 END_TEST
 
-START_TEST(test_packed_state)
+/* One UDP packet between high ports with 40 bytes nobody recognises,
+   built in ip (m points into it). */
+static void
+opaque_udp(uint8_t ip[128], pkt_meta *m)
 {
-    /* Opaque UDP: packed after its first packet, unpacked by the second. */
-    dpi *d = mk_dpi(0);
-    uint8_t pl[40], udp[64], ip[128];
+    uint8_t pl[40], udp[64];
     for (size_t k = 0; k < sizeof(pl); k++)
         pl[k] = (uint8_t)(k * 37 + 11);
     size_t n = mk_udp(udp, 45678, 51234, pl, sizeof(pl));
     n = mk_ip(ip, "10.0.0.1", "10.0.0.2", 17, udp, n);
+    decode_raw(ip, n, m);
+}
+
+START_TEST(test_packed_state)
+{
+    /* Opaque UDP: packed after its first packet, unpacked by the second. */
+    dpi *d = mk_dpi(0);
+    uint8_t ip[128];
     pkt_meta m;
-    decode_raw(ip, n, &m);
+    opaque_udp(ip, &m);
     flow f;
     memset(&f, 0, sizeof(f));
     const dpi_stats *st = dpi_get_stats(d);
@@ -330,13 +339,9 @@ START_TEST(test_budget_giveup)
 {
     /* Opaque UDP between high ports: given up once past the UDP budget. */
     dpi *d = mk_dpi(0);
-    uint8_t pl[40], udp[64], ip[128];
-    for (size_t k = 0; k < sizeof(pl); k++)
-        pl[k] = (uint8_t)(k * 37 + 11);
-    size_t n = mk_udp(udp, 45678, 51234, pl, sizeof(pl));
-    n = mk_ip(ip, "10.0.0.1", "10.0.0.2", 17, udp, n);
+    uint8_t ip[128];
     pkt_meta m;
-    decode_raw(ip, n, &m);
+    opaque_udp(ip, &m);
     flow f;
     memset(&f, 0, sizeof(f));
     for (int k = 0; k < 30; k++)

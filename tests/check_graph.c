@@ -994,6 +994,26 @@ END_TEST
 
 /* ---- the aggregator ------------------------------------------------------------ */
 
+/* The aggregator configuration of these tests: defaults, no timed flush, nc. */
+static void
+agg_cfg(graphagg_cfg *cfg, netclass *nc)
+{
+    graphagg_cfg_default(cfg);
+    cfg->flush_interval_s = 0;
+    cfg->nc = nc;
+}
+
+/* An aggregator over g for the run numbered id (cap->id). */
+static graphagg *
+agg_new(graph *g, const graphagg_cfg *cfg, graph_capture *cap, uint64_t id)
+{
+    char err[512];
+    cap->id = id;
+    graphagg *a = graphagg_create(g, cfg, cap, err, sizeof(err));
+    ck_assert_msg(a != NULL, "%s", err);
+    return a;
+}
+
 /* A flow as the flow table would end it. */
 static flow
 mkflow(const char *c, uint16_t cport, const char *s, uint16_t sport, uint8_t proto,
@@ -1031,14 +1051,10 @@ START_TEST(test_aggregator)
     graph *g = graph_open(db, GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     graphagg_cfg cfg;
-    graphagg_cfg_default(&cfg);
-    cfg.flush_interval_s = 0;
+    agg_cfg(&cfg, nc);
     cfg.max_edges = 3;          /* the 4th distinct edge forces a flush */
-    cfg.nc = nc;
     memset(&cap, 0, sizeof(cap));
-    cap.id = 42;
-    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    graphagg *a = agg_new(g, &cfg, &cap, 42);
 
     uint64_t t = 19793 * DAY_NS;
     flow f = mkflow("10.0.0.1", 50000, "10.0.0.2", 443, 6, t + 1, t + 2, FLOW_ORIGIN_HANDSHAKE);
@@ -1149,15 +1165,11 @@ START_TEST(test_aggregator_caps)
     graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     graphagg_cfg cfg;
-    graphagg_cfg_default(&cfg);
-    cfg.flush_interval_s = 0;
+    agg_cfg(&cfg, nc);
     cfg.max_nodes = 4;
-    cfg.nc = nc;
     cfg.preflush = many_idents;
     memset(&cap, 0, sizeof(cap));
-    cap.id = 7;
-    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    graphagg *a = agg_new(g, &cfg, &cap, 7);
     /* Flows over 6 hosts with a cap of 4 nodes: flushes are forced between flows. */
     for (int i = 0; i < 3; i++) {
         char c[32], sv[32];
@@ -1269,13 +1281,9 @@ START_TEST(test_aggregator_many_apps)
     graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     graphagg_cfg cfg;
-    graphagg_cfg_default(&cfg);
-    cfg.flush_interval_s = 0;
-    cfg.nc = nc;
+    agg_cfg(&cfg, nc);
     memset(&cap, 0, sizeof(cap));
-    cap.id = 8;
-    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    graphagg *a = agg_new(g, &cfg, &cap, 8);
     enum { NAPPS = 1100 };
     static char names[NAPPS][16];
     for (int i = 0; i < NAPPS; i++) {
@@ -1305,9 +1313,7 @@ START_TEST(test_aggregator_shards)
     mk_tmp();
     netclass *nc = netclass_create();
     graphagg_cfg cfg;
-    graphagg_cfg_default(&cfg);
-    cfg.flush_interval_s = 0;
-    cfg.nc = nc;
+    agg_cfg(&cfg, nc);
     memset(&cap, 0, sizeof(cap));
     cap.id = 9;
 
@@ -1445,18 +1451,14 @@ START_TEST(test_aggregator_skips_reads)
     mk_tmp();
     netclass *nc = netclass_create();
     graphagg_cfg cfg;
-    graphagg_cfg_default(&cfg);
-    cfg.flush_interval_s = 0;
-    cfg.nc = nc;
+    agg_cfg(&cfg, nc);
     memset(&cap, 0, sizeof(cap));
 
     /* A new database. */
     graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     ck_assert_int_eq(graph_no_records_at_open(g), 1);
-    cap.id = 1;
-    graphagg *a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    graphagg *a = agg_new(g, &cfg, &cap, 1);
     fold_skip_flows(a);
     ck_assert_int_eq(graphagg_flush(a), 0);
     const graphagg_stats *st = graphagg_get_stats(a);
@@ -1477,9 +1479,7 @@ START_TEST(test_aggregator_skips_reads)
     check_skip_db(g, 2, 1);
     graphagg_free(a);
     /* A second aggregator on the same handle: the records are the first one's, never skip. */
-    cap.id = 2;
-    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    a = agg_new(g, &cfg, &cap, 2);
     fold_skip_flows(a);
     ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
     ck_assert_uint_eq(graphagg_get_stats(a)->reads_skipped, 0);
@@ -1493,9 +1493,7 @@ START_TEST(test_aggregator_skips_reads)
     g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     ck_assert_int_eq(graph_no_records_at_open(g), 0);
-    cap.id = 3;
-    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    a = agg_new(g, &cfg, &cap, 3);
     fold_skip_flows(a);
     ck_assert_int_eq(graphagg_flush(a), 0);
     fold_skip_flows(a);
@@ -1515,18 +1513,14 @@ START_TEST(test_aggregator_skips_reads)
     /* Only schema and capture records (a run that folded nothing): it still skips. */
     g = graph_open(dbpath("empty"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
-    cap.id = 4;
-    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    a = agg_new(g, &cfg, &cap, 4);
     ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
     graphagg_free(a);
     graph_close(g);
     g = graph_open(dbpath("empty"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     ck_assert_int_eq(graph_no_records_at_open(g), 1);
-    cap.id = 5;
-    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    a = agg_new(g, &cfg, &cap, 5);
     fold_skip_flows(a);
     ck_assert_int_eq(graphagg_flush(a), 0);
     fold_skip_flows(a);
@@ -1551,9 +1545,7 @@ START_TEST(test_aggregator_skips_reads)
     g = graph_open(dbpath("one"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
     ck_assert_int_eq(graph_no_records_at_open(g), 0);
-    cap.id = 6;
-    a = graphagg_create(g, &cfg, &cap, err, sizeof(err));
-    ck_assert_msg(a != NULL, "%s", err);
+    a = agg_new(g, &cfg, &cap, 6);
     fold_skip_flows(a);
     ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
     ck_assert_uint_eq(graphagg_get_stats(a)->reads_skipped, 0);
