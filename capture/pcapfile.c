@@ -44,7 +44,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define PF_BUF_INIT (1u << 20)      /* initial read buffer */
+#define PF_BUF_INIT (1u << 18)      /* initial read buffer */
 #define PF_BUF_MAX PF_MAX_BLOCK     /* the buffer never grows past this */
 #define PF_MIN_READ (64u << 10)     /* slide the tail down rather than read less */
 #define PF_MAX_IFACES 65536u        /* interfaces per pcapng section */

@@ -84,6 +84,29 @@ else
 fi
 
 # Privilege drop: as root, segscope becomes nobody before parsing packets.
+# A slow link with --threads 2: 300 frames never fill a batch for the other
+# worker, yet they must reach it, end by the short timeouts and be flushed
+# before a SIGKILL (frames used to wait for a full batch of 1,024).
+pkts_of() { "$S" edges --db "$1" --format csv | awk -F, 'NR>1{n+=$7+$8} END{print n+0}'; }
+"$S" capture -q -c 300 -r "$SAMPLE" --db "$TMP/slow.off" || fail "offline capture of 300 frames"
+want=$(pkts_of "$TMP/slow.off")
+in_ns "$S" capture -q -i sgs-rx --threads 2 --flush-interval 1 --udp-timeout 1 --tcp-timeout 1 \
+    --tcp-closed-timeout 1 --other-timeout 1 --db "$TMP/slow.db" 2> "$TMP/slow.err" &
+pid=$!
+sleep 1.5
+in_ns tcpreplay -q -i sgs-tx --pps 2000 --limit 300 "$SAMPLE" > "$TMP/slow.replay" 2>&1 || fail "tcpreplay: $(cat "$TMP/slow.replay")"
+got=0
+i=0
+while [ $i -lt 100 ] && [ "$got" != "$want" ]; do
+    sleep 0.1
+    got=$(pkts_of "$TMP/slow.db" 2>/dev/null || echo 0)
+    i=$((i + 1))
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+[ "$got" = "$want" ] && pass "--threads 2 on a slow link: all $want packets flushed within seconds" ||
+    fail "--threads 2 on a slow link: $got of $want packets in the database after 10 s: $(cat "$TMP/slow.err")"
+
 in_ns "$S" flows --no-dpi -i sgs-rx --duration 3 -o "$TMP/drop.csv" 2> "$TMP/drop.err" &
 pid=$!
 sleep 1.5
