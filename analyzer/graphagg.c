@@ -19,8 +19,8 @@
  * anyway); for each
  * delta it reads the stored record (one point read, served mostly by the
  * bloom filter for new keys), merges the delta into it, and puts the
- * result into one batch with the capture record; one synced commit; then
- * the maps are emptied.  Only this process writes the database (graph.h's
+ * result into one batch with the capture record, freeing the delta; one
+ * synced commit.  Only this process writes the database (graph.h's
  * lock), so the read-modify-write cannot race.
  *
  * Parallel flush.  With shards (worker threads), a flush is split into as
@@ -66,9 +66,10 @@
  * deltas (cn, sn), resolved at its first fold, so that later flows of the
  * edge skip two address hashes and lookups (mostly cache misses).  They
  * point into the edge's own maps, where a node delta lives as long as the
- * edges: maps_clear frees both; merge_edge, the one place an edge changes
- * maps (relinked, spilled or freed after shard_take has moved and freed
- * the nodes), resets them, and fold_flow resolves them again when NULL.
+ * edges: a flush's parts (part_run) or maps_clear free both; merge_edge,
+ * the one place an edge changes maps (relinked, spilled or freed after
+ * shard_take has moved and freed the nodes), resets them, and fold_flow
+ * resolves them again when NULL.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -339,36 +340,53 @@ maps_init(agg_maps *m)
     return m->nb && m->eb ? 0 : -1;
 }
 
+/* Free a node delta with its identities. */
+static void
+node_free(agg_node *n)
+{
+    agg_ident *id = n->idents;
+    while (id) {
+        agg_ident *in = id->next;
+        free(id);
+        id = in;
+    }
+    free(n);
+}
+
+/* Free an edge delta with its names. */
+static void
+edge_free(agg_edge *e)
+{
+    free(e->names);
+    free(e);
+}
+
+/* Empty m without freeing its deltas (freed otherwise); the buckets stay. */
+static void
+maps_forget(agg_maps *m)
+{
+    if (m->nb)
+        memset(m->nb, 0, m->nb_n * sizeof(*m->nb));
+    if (m->eb)
+        memset(m->eb, 0, m->eb_n * sizeof(*m->eb));
+    m->n_nodes = m->n_edges = m->n_names = m->n_idents = 0;
+}
+
 /* Free every delta of m; the buckets stay, empty. */
 static void
 maps_clear(agg_maps *m)
 {
-    for (size_t i = 0; m->nb && i < m->nb_n; i++) {
-        agg_node *n = m->nb[i];
-        while (n) {
-            agg_node *next = n->next;
-            agg_ident *id = n->idents;
-            while (id) {
-                agg_ident *in = id->next;
-                free(id);
-                id = in;
-            }
-            free(n);
-            n = next;
+    for (size_t i = 0; m->nb && i < m->nb_n; i++)
+        for (agg_node *n = m->nb[i], *next; n; n = next) {
+            next = n->next;
+            node_free(n);
         }
-        m->nb[i] = NULL;
-    }
-    for (size_t i = 0; m->eb && i < m->eb_n; i++) {
-        agg_edge *e = m->eb[i];
-        while (e) {
-            agg_edge *next = e->next;
-            free(e->names);
-            free(e);
-            e = next;
+    for (size_t i = 0; m->eb && i < m->eb_n; i++)
+        for (agg_edge *e = m->eb[i], *next; e; e = next) {
+            next = e->next;
+            edge_free(e);
         }
-        m->eb[i] = NULL;
-    }
-    m->n_nodes = m->n_edges = m->n_names = m->n_idents = 0;
+    maps_forget(m);
 }
 
 static void
@@ -741,8 +759,7 @@ graphagg_free(graphagg *a)
     while (a->spill) {
         agg_edge *e = a->spill;
         a->spill = e->next;
-        free(e->names);
-        free(e);
+        edge_free(e);
     }
     for (int i = 0; i < a->n_shards; i++) {
         graphagg_shard *s = a->shard[i];
@@ -1547,7 +1564,12 @@ app_cmp(const void *x, const void *y)
     return strcmp(((const app_ref *)x)->name, ((const app_ref *)y)->name);
 }
 
-/* Part p's edges, then its nodes (key order: capture < edge < node keys), into its batch. */
+/*
+ * Part p's edges, then its nodes (key order: capture < edge < node keys),
+ * into its batch; then free them, here rather than after the commit, so
+ * that the parts share that work too (the caller forgets the maps; a
+ * flush that fails is not retried, so nothing needs them then either).
+ */
 static void
 part_run(agg_part *p)
 {
@@ -1557,6 +1579,10 @@ part_run(agg_part *p)
     for (size_t k = 0; k < p->n_nv && !p->why; k++)
         if (flush_node(p, p->nv[k].d) < 0)
             p->why = "cannot encode a node record";
+    for (size_t k = 0; k < p->n_ev; k++)
+        edge_free((agg_edge *)p->ev[k].d);
+    for (size_t k = 0; k < p->n_nv; k++)
+        node_free((agg_node *)p->nv[k].d);
 }
 
 static void *
@@ -1636,7 +1662,7 @@ write_parts(graphagg *a, int k, const key_ref *ev, size_t ne, const key_ref *nv,
     return 0;
 }
 
-/* Write a's maps (in key order) and the capture record in one batch, commit, empty the maps. */
+/* Write a's maps (in key order) and the capture record in one batch (of parts), commit; the maps are then empty. */
 static int
 write_window(graphagg *a)
 {
@@ -1679,6 +1705,7 @@ write_window(graphagg *a)
         seen_off(&a->seen);
     seen_reserve(&a->seen, a->seen.n + i + j < AGG_SEEN_MAX ? a->seen.n + i + j : AGG_SEEN_MAX);
     int rc = write_parts(a, k, ev, j, nv, i);
+    maps_forget(&a->m);             /* the parts freed every delta */
     free(nv);
     free(ev);
     if (rc < 0)
@@ -1703,7 +1730,6 @@ write_window(graphagg *a)
     }
     if (bytes > a->st.batch_bytes_max)
         a->st.batch_bytes_max = bytes;
-    maps_clear(&a->m);
     return 0;
 }
 
