@@ -1634,13 +1634,16 @@ write_parts(graphagg *a, int k, const key_ref *ev, size_t ne, const key_ref *nv,
     for (int i = 1; i < k; i++)
         a->part[i]->started = pthread_create(&a->part[i]->t, NULL, part_main, a->part[i]) == 0;
     part_run(a->part[0]);
+    for (int i = 1; i < k; i++) {
+        if (a->part[i]->started)
+            pthread_join(a->part[i]->t, NULL);
+        else
+            part_run(a->part[i]);   /* no thread to be had: slower, same result */
+    }
+    /* Every part has ended: the set may change now. */
     const char *why = NULL;
     for (int i = 0; i < k; i++) {
         agg_part *p = a->part[i];
-        if (i > 0 && p->started)
-            pthread_join(p->t, NULL);
-        else if (i > 0)
-            part_run(p);            /* no thread to be had: slower, same result */
         if (!why)
             why = p->why;
         a->st.reads_skipped += p->st.reads_skipped;
