@@ -328,6 +328,14 @@ fill_asn(MMDB_entry_s *e, geo_info *out)
     return bad ? -1 : 0;
 }
 
+/* Count a lookup's outcome: lookups may run in several threads at once
+   (graphagg's flush parts call the capture's annotate hook). */
+static void
+count(uint64_t *c)
+{
+    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
 int
 geo_lookup(const geo *g, const uint8_t *addr, int ver, geo_info *out)
 {
@@ -339,7 +347,7 @@ geo_lookup(const geo *g, const uint8_t *addr, int ver, geo_info *out)
     memset(out, 0, sizeof(*out));
     if (!g || (ver != 4 && ver != 6))
         return 0;
-    g->st->lookups++;
+    count(&g->st->lookups);
     if (ver == 4) {
         memset(&sin, 0, sizeof(sin));
         sin.sin_family = AF_INET;
@@ -360,11 +368,11 @@ geo_lookup(const geo *g, const uint8_t *addr, int ver, geo_info *out)
         int mmdb_error = MMDB_SUCCESS;
         MMDB_lookup_result_s res = MMDB_lookup_sockaddr(&d->mmdb, sa, &mmdb_error);
         if (mmdb_error == MMDB_IPV6_LOOKUP_IN_IPV4_DATABASE_ERROR) {
-            g->st->v6_in_v4_db++;
+            count(&g->st->v6_in_v4_db);
             continue;
         }
         if (mmdb_error != MMDB_SUCCESS) {
-            g->st->lookup_errors++;
+            count(&g->st->lookup_errors);
             errors++;
             continue;
         }
@@ -380,7 +388,7 @@ geo_lookup(const geo *g, const uint8_t *addr, int ver, geo_info *out)
         int lrc = MMDB_get_entry_data_list(&res.entry, &list);
         MMDB_free_entry_data_list(list);
         if (lrc != MMDB_SUCCESS) {
-            g->st->lookup_errors++;
+            count(&g->st->lookup_errors);
             errors++;
             continue;
         }
@@ -407,14 +415,14 @@ geo_lookup(const geo *g, const uint8_t *addr, int ver, geo_info *out)
             }
         }
         if (bad) {
-            g->st->lookup_errors++;
+            count(&g->st->lookup_errors);
             errors++;
         }
     }
     if (out->has_loc || out->has_asn) {
-        g->st->found++;
+        count(&g->st->found);
         return 1;
     }
-    g->st->not_found++;
+    count(&g->st->not_found);
     return errors ? -1 : 0;
 }

@@ -49,7 +49,8 @@ typedef struct geo_info {
 /* Kinds of database. */
 typedef enum geo_dbkind { GEO_DB_CITY, GEO_DB_COUNTRY, GEO_DB_ASN, GEO_DB_GENERIC } geo_dbkind;
 
-/* Counters; lookups change them even through a const handle. */
+/* Counters; lookups change them even through a const handle (atomically:
+   geo_lookup may run in several threads at once). */
 typedef struct geo_stats {
     uint32_t databases;         /* files open */
     uint32_t by_kind[4];        /* of which, per geo_dbkind */
@@ -80,6 +81,8 @@ void geo_free(geo *g);
  * Returns 1 if some database had a record (has_loc or has_asn; the record
  * may lack some fields), 0 if none had, -1 if none had and a database
  * returned an error for this address (counted in lookup_errors).
+ * Safe from several threads at once (libmaxminddb's lookups only read the
+ * mapped file; the counters are atomic).
  */
 int geo_lookup(const geo *g, const uint8_t *addr, int ver, geo_info *out);
 

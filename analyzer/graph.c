@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,11 @@ struct graph {
     rocksdb_ingestexternalfileoptions_t *ifo; /* how commits ingest them */
     uint32_t schema;            /* schema version read or written */
     uint64_t created_ns;        /* creation time from the schema key */
-    uint64_t corrupt;           /* records skipped as undecodable */
-    uint64_t record_puts;       /* node and edge records put into batches of g */
+    uint64_t corrupt;           /* records skipped as undecodable (atomic: point reads
+                                   may run in several threads) */
+    uint64_t record_puts;       /* node and edge records put into batches of g (atomic:
+                                   several threads may fill batches of g) */
+    unsigned batch_files;       /* batches created: numbers their files */
     int locked;                 /* db is open read-write (counted in writers_open) */
     int no_records;             /* a writer found no node and no edge record at its open */
 };
@@ -88,13 +92,24 @@ struct graph_batch {
     size_t runs_cap;            /* room in runs */
     size_t bytes;               /* bytes of keys and values put */
     int oom;                    /* a put did not fit in memory: the commit fails */
-    char *path;                 /* the SST file written by a commit, in the database directory */
+    char *path;                 /* the SST file written by a commit, in the database directory
+                                   (one per batch: parts of a commit write theirs at once) */
     uint8_t val[GRAPHREC_VAL_MAX]; /* encoding buffer */
 };
 
-/* Name of the file a commit writes before ingesting it: not a name RocksDB
-   parses (so never taken for one of its own files), removed at a writer's open. */
-#define BATCH_FILE "segscope-flush.tmp"
+/* Names of the files commits write before ingesting them, BATCH_FILE
+   BATCH_FILE_NUM BATCH_FILE_END (one number per batch): not names RocksDB
+   parses (so never taken for its own files), removed at a writer's open. */
+#define BATCH_FILE "segscope-flush"
+#define BATCH_FILE_NUM "-%u"
+#define BATCH_FILE_END ".tmp"
+
+/* Count one more into a counter that several threads may bump. */
+static void
+count(uint64_t *c)
+{
+    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
 
 static uint64_t
 wall_ns(void)
@@ -373,6 +388,25 @@ graph_thread_setup(void)
     rocksdb_set_perf_level(rocksdb_disable);
 }
 
+/* Remove the files of batches (BATCH_FILE...BATCH_FILE_END) from dir. */
+static void
+remove_batch_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t pl = strlen(BATCH_FILE), el = strlen(BATCH_FILE_END);
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t n = strlen(de->d_name);
+        char path[4096];
+        if (n >= pl + el && memcmp(de->d_name, BATCH_FILE, pl) == 0 &&
+            strcmp(de->d_name + n - el, BATCH_FILE_END) == 0 &&
+            (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+            unlink(path);
+    }
+    closedir(d);
+}
+
 graph *
 graph_open(const char *dir, int mode, int *code, char *err, size_t errlen)
 {
@@ -458,10 +492,8 @@ graph_open(const char *dir, int mode, int *code, char *err, size_t errlen)
     }
     g->locked = 1;
     writers_open++;
-    /* A commit killed between writing its file and ingesting it left it. */
-    char stale[4096];
-    if ((size_t)snprintf(stale, sizeof(stale), "%s/%s", dir, BATCH_FILE) < sizeof(stale))
-        unlink(stale);
+    /* A commit killed between writing its files and ingesting them left them. */
+    remove_batch_files(dir);
     /* Step 4. */
     int s = check_schema(g, err, errlen);
     if (s < 0)
@@ -520,7 +552,7 @@ graph_dir(const graph *g)
 uint64_t
 graph_corrupt(const graph *g)
 {
-    return g->corrupt;
+    return __atomic_load_n(&g->corrupt, __ATOMIC_RELAXED);
 }
 
 int
@@ -532,7 +564,7 @@ graph_no_records_at_open(const graph *g)
 uint64_t
 graph_record_puts(const graph *g)
 {
-    return g->record_puts;
+    return __atomic_load_n(&g->record_puts, __ATOMIC_RELAXED);
 }
 
 /* ---- reading --------------------------------------------------------------- */
@@ -558,7 +590,7 @@ walk_one(walk *w, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
         graph_node *n = &w->rec->n;
         if (graphrec_node_key_decode(k, klen, &n->addr) != GRAPHREC_OK ||
             graphrec_node_decode(v, vlen, n) != GRAPHREC_OK) {
-            g->corrupt++;
+            count(&g->corrupt);
             return 0;
         }
         return w->node_fn(w->ctx, n);
@@ -567,7 +599,7 @@ walk_one(walk *w, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
         graph_edge *e = &w->rec->e;
         if (graphrec_edge_key_decode(k, klen, &e->k) != GRAPHREC_OK ||
             graphrec_edge_decode(v, vlen, e) != GRAPHREC_OK) {
-            g->corrupt++;
+            count(&g->corrupt);
             return 0;
         }
         return w->edge_fn(w->ctx, e);
@@ -576,7 +608,7 @@ walk_one(walk *w, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
         graph_capture *c = &w->rec->c;
         if (graphrec_capture_key_decode(k, klen, &c->id) != GRAPHREC_OK ||
             graphrec_capture_decode(v, vlen, c) != GRAPHREC_OK) {
-            g->corrupt++;
+            count(&g->corrupt);
             return 0;
         }
         return w->cap_fn(w->ctx, c);
@@ -691,7 +723,7 @@ graph_get_node(graph *g, const graph_addr *a, graph_node *out)
     graphrec_status st = graphrec_node_decode((const uint8_t *)val, vlen, out);
     rocksdb_free(val);
     if (st != GRAPHREC_OK) {
-        g->corrupt++;
+        count(&g->corrupt);
         return -1;
     }
     return 1;
@@ -710,7 +742,7 @@ graph_get_edge(graph *g, const graph_edge_key *k, graph_edge *out)
     graphrec_status st = graphrec_edge_decode((const uint8_t *)val, vlen, out);
     rocksdb_free(val);
     if (st != GRAPHREC_OK) {
-        g->corrupt++;
+        count(&g->corrupt);
         return -1;
     }
     return 1;
@@ -775,13 +807,14 @@ graph_batch_create(graph *g)
     if (!b)
         return NULL;
     b->g = g;
-    size_t pl = strlen(g->dir) + sizeof(BATCH_FILE) + 1;
+    size_t pl = strlen(g->dir) + sizeof(BATCH_FILE BATCH_FILE_NUM BATCH_FILE_END) + 16;
     b->path = malloc(pl);
     if (!b->path) {
         free(b);
         return NULL;
     }
-    snprintf(b->path, pl, "%s/%s", g->dir, BATCH_FILE);
+    snprintf(b->path, pl, "%s/" BATCH_FILE BATCH_FILE_NUM BATCH_FILE_END, g->dir,
+             __atomic_fetch_add(&g->batch_files, 1, __ATOMIC_RELAXED));
     return b;
 }
 
@@ -862,7 +895,7 @@ graph_batch_put_node(graph_batch *b, const graph_node *n)
     if (!klen || !vlen)
         return -1;
     batch_put(b, key, klen, vlen);
-    b->g->record_puts++;
+    count(&b->g->record_puts);
     return 0;
 }
 
@@ -875,7 +908,7 @@ graph_batch_put_edge(graph_batch *b, const graph_edge *e)
     if (!klen || !vlen)
         return -1;
     batch_put(b, key, klen, vlen);
-    b->g->record_puts++;
+    count(&b->g->record_puts);
     return 0;
 }
 
@@ -903,15 +936,21 @@ graph_batch_bytes(const graph_batch *b)
     return b->bytes;
 }
 
-/* Order of two puts' keys: RocksDB's bytewise order. */
+/* Order of two keys: RocksDB's bytewise order. */
+static int
+key_cmp(const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen)
+{
+    int c = memcmp(x, y, xlen < ylen ? xlen : ylen);
+    if (c)
+        return c;
+    return (xlen > ylen) - (xlen < ylen);
+}
+
+/* Order of two puts' keys. */
 static int
 rec_cmp(const uint8_t *buf, const batch_rec *x, const batch_rec *y)
 {
-    size_t m = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(buf + x->off, buf + y->off, m);
-    if (c)
-        return c;
-    return (x->klen > y->klen) - (x->klen < y->klen);
+    return key_cmp(buf + x->off, x->klen, buf + y->off, y->klen);
 }
 
 /* Merge the sorted runs src[lo..mid) and src[mid..hi) into dst[lo..hi), stably. */
@@ -980,24 +1019,13 @@ batch_sort(graph_batch *b)
     return 0;
 }
 
-/* Write the sorted puts (the last of equal keys) into the SST file at b->path. */
+/* Write the sorted puts (the last of equal keys) into the SST file at b->path
+   (ingest_setup made the options). */
 static int
 batch_write_file(graph_batch *b, char *why, size_t len)
 {
     graph *g = b->g;
     char *rerr = NULL;
-    if (!g->sst_opts) {
-        /* The database's options (table format, bloom filter, LZ4), but
-           SstFileWriter would use the bottommost level's compression: keep
-           LZ4, as a memtable flush to level 0 would. */
-        g->sst_opts = rocksdb_options_create_copy(g->opts);
-        g->envopts = rocksdb_envoptions_create();
-        if (!g->sst_opts || !g->envopts) {
-            snprintf(why, len, "out of memory");
-            return -1;
-        }
-        rocksdb_options_set_bottommost_compression(g->sst_opts, rocksdb_lz4_compression);
-    }
     rocksdb_sstfilewriter_t *w = rocksdb_sstfilewriter_create(g->envopts, g->sst_opts);
     if (!w) {
         snprintf(why, len, "out of memory");
@@ -1021,9 +1049,10 @@ batch_write_file(graph_batch *b, char *why, size_t len)
     return 0;
 }
 
-/* Write the puts, in put order, through the memtable and the synced write-ahead log. */
+/* Write the puts of parts[0..n), in put order, through the memtable and
+   the synced write-ahead log, as one atomic write. */
 static int
-batch_write_wal(graph_batch *b, char *why, size_t len)
+batch_write_wal(graph *g, graph_batch *const *parts, size_t n, char *why, size_t len)
 {
     char *rerr = NULL;
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
@@ -1031,12 +1060,13 @@ batch_write_wal(graph_batch *b, char *why, size_t len)
         snprintf(why, len, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < b->n; i++) {
-        const batch_rec *r = &b->rec[i];
-        const char *k = (const char *)b->buf + r->off;
-        rocksdb_writebatch_put(wb, k, r->klen, k + r->klen, r->vlen);
-    }
-    rocksdb_write(b->g->db, b->g->wo, wb, &rerr);
+    for (size_t p = 0; p < n; p++)
+        for (size_t i = 0; i < parts[p]->n; i++) {
+            const batch_rec *r = &parts[p]->rec[i];
+            const char *k = (const char *)parts[p]->buf + r->off;
+            rocksdb_writebatch_put(wb, k, r->klen, k + r->klen, r->vlen);
+        }
+    rocksdb_write(g->db, g->wo, wb, &rerr);
     rocksdb_writebatch_destroy(wb);
     if (rerr) {
         take_err(rerr, why, len);
@@ -1048,19 +1078,144 @@ batch_write_wal(graph_batch *b, char *why, size_t len)
 /* Batches of at least this many bytes are ingested as an SST file. */
 static size_t ingest_min_bytes = GRAPH_INGEST_MIN_BYTES;
 
+/* The options of the SST files and of their ingestion, made at the first
+   large commit (before its threads, which share them).  0 or -1 (OOM). */
+static int
+ingest_setup(graph *g)
+{
+    if (!g->sst_opts) {
+        /* The database's options (table format, bloom filter, LZ4), but
+           SstFileWriter would use the bottommost level's compression: keep
+           LZ4, as a memtable flush to level 0 would. */
+        g->sst_opts = rocksdb_options_create_copy(g->opts);
+        if (!g->sst_opts)
+            return -1;
+        rocksdb_options_set_bottommost_compression(g->sst_opts, rocksdb_lz4_compression);
+    }
+    if (!g->envopts && !(g->envopts = rocksdb_envoptions_create()))
+        return -1;
+    if (!g->ifo) {
+        g->ifo = rocksdb_ingestexternalfileoptions_create();
+        if (!g->ifo)
+            return -1;
+        rocksdb_ingestexternalfileoptions_set_move_files(g->ifo, 1);
+        rocksdb_ingestexternalfileoptions_set_snapshot_consistency(g->ifo, 1);
+        rocksdb_ingestexternalfileoptions_set_allow_global_seqno(g->ifo, 1);
+        rocksdb_ingestexternalfileoptions_set_allow_blocking_flush(g->ifo, 1);
+    }
+    return 0;
+}
+
+/* One part's SST file, sorted and written by a thread of its own. */
+typedef struct part_job {
+    graph_batch *b;             /* the part (not empty) */
+    pthread_t t;                /* its thread */
+    int started;                /* t was started (else the caller writes it) */
+    int rc;                     /* 0 written, -1 failed (why) */
+    char why[512];              /* the reason */
+} part_job;
+
+static void
+part_write(part_job *j)
+{
+    j->rc = -1;
+    if (batch_sort(j->b) < 0)
+        snprintf(j->why, sizeof(j->why), "out of memory");
+    else
+        j->rc = batch_write_file(j->b, j->why, sizeof(j->why));
+}
+
+static void *
+part_main(void *arg)
+{
+    graph_thread_setup();
+    part_write(arg);
+    return NULL;
+}
+
+/* 1 if every key of b (sorted, not empty) is below every key of c (likewise). */
+static int
+part_below(const graph_batch *b, const graph_batch *c)
+{
+    const batch_rec *x = &b->rec[b->n - 1], *y = &c->rec[0];
+    return key_cmp(b->buf + x->off, x->klen, c->buf + y->off, y->klen) < 0;
+}
+
 /*
- * A batch of GRAPH_INGEST_MIN_BYTES or more goes into the database as one
- * SST file: written (sorted, synced) under a temporary name in the
- * database directory, then ingested with its file moved (hard-linked)
- * into the database.  An ingestion is atomic: the file is added by one
- * synced MANIFEST record, after RocksDB has synced the file and the
- * directory, so a committed batch survives a crash and a failed one
- * leaves nothing.  It gets a sequence number above every key stored
- * (allow_global_seqno), so its records replace older ones; a memtable
- * holding keys in its range is flushed first (allow_blocking_flush).
- * This skips the memtable insert and the write-ahead log, and the
- * memtable flush that would build the same table later: under callgrind
- * 2,650 instructions per record instead of 8,750.
+ * The non-empty parts of parts[0..n) as SST files, written at once (the
+ * first by the caller, each other by a thread of its own), then ingested
+ * by one call, which makes the commit atomic: RocksDB adds the files with
+ * one MANIFEST record, all of them at one sequence number, since they do
+ * not overlap (checked here first: a key in two files would be in the
+ * database twice at that number).
+ */
+static int
+commit_files(graph *g, graph_batch *const *parts, size_t n, char *why, size_t len)
+{
+    part_job *jobs = calloc(n, sizeof(*jobs));
+    const char **files = calloc(n, sizeof(*files));
+    size_t nf = 0;
+    int rc = -1;
+    if (!jobs || !files || ingest_setup(g) < 0) {
+        snprintf(why, len, "out of memory");
+        goto out;
+    }
+    for (size_t p = 0; p < n; p++)
+        if (parts[p]->n)
+            jobs[nf++].b = parts[p];
+    for (size_t k = 1; k < nf; k++)
+        jobs[k].started = pthread_create(&jobs[k].t, NULL, part_main, &jobs[k]) == 0;
+    part_write(&jobs[0]);
+    for (size_t k = 1; k < nf; k++) {
+        if (jobs[k].started)
+            pthread_join(jobs[k].t, NULL);
+        else
+            part_write(&jobs[k]);   /* no thread to be had: slower, same result */
+    }
+    rc = 0;
+    for (size_t k = 0; k < nf && rc == 0; k++)
+        if (jobs[k].rc < 0) {
+            snprintf(why, len, "%s", jobs[k].why);
+            rc = -1;
+        }
+    for (size_t k = 1; k < nf && rc == 0; k++)
+        if (!part_below(jobs[k - 1].b, jobs[k].b)) {
+            snprintf(why, len, "the parts of a batch overlap");
+            rc = -1;
+        }
+    if (rc == 0) {
+        char *rerr = NULL;
+        for (size_t k = 0; k < nf; k++)
+            files[k] = jobs[k].b->path;
+        rocksdb_ingest_external_file(g->db, files, nf, g->ifo, &rerr);
+        if (rerr) {
+            take_err(rerr, why, len);
+            rc = -1;
+        }
+    }
+out:
+    /* RocksDB removed the files it took; the others are ours to remove. */
+    for (size_t k = 0; k < nf; k++)
+        unlink(jobs[k].b->path);
+    free(jobs);
+    free(files);
+    return rc;
+}
+
+/*
+ * A batch of GRAPH_INGEST_MIN_BYTES or more goes into the database as SST
+ * files, one per part (commit_files): written (sorted, synced) under
+ * temporary names in the database directory, then ingested with the
+ * files moved (hard-linked) into the database.  An ingestion is atomic:
+ * the files are added by one synced MANIFEST record, after RocksDB has
+ * synced them and the directory, so a committed batch survives a crash
+ * and a failed one leaves nothing.  They get a sequence number above
+ * every key stored (allow_global_seqno), so their records replace older
+ * ones; a memtable holding keys in their range is flushed first
+ * (allow_blocking_flush).  This skips the memtable insert and the
+ * write-ahead log, and the memtable flush that would build the same
+ * table later: under callgrind 2,650 instructions per record instead of
+ * 8,750.
  *
  * A smaller batch is written through the memtable and the synced
  * write-ahead log, as one atomic write: an ingestion costs more fsyncs
@@ -1069,62 +1224,50 @@ static size_t ingest_min_bytes = GRAPH_INGEST_MIN_BYTES;
  * into one file.
  */
 int
-graph_batch_commit(graph_batch *b, char *err, size_t errlen)
+graph_batch_commit_parts(graph_batch *const *parts, size_t n, char *err, size_t errlen)
 {
-    graph *g = b->g;
+    graph *g = parts[0]->g;
     if (g->mode != GRAPH_WRITE) {
         snprintf(err, errlen, "%s: opened read-only", g->dir);
         return -1;
     }
-    if (b->oom) {
-        batch_clear(b);
-        snprintf(err, errlen, "%s: write failed: out of memory", g->dir);
-        return -1;
+    size_t recs = 0, bytes = 0;
+    int oom = 0;
+    for (size_t p = 0; p < n; p++) {
+        recs += parts[p]->n;
+        bytes += parts[p]->bytes;
+        oom |= parts[p]->oom;
     }
-    if (b->n == 0)
-        return 0;
     char why[512];
-    int rc = -1;
-    if (b->bytes < ingest_min_bytes) {
-        rc = batch_write_wal(b, why, sizeof(why));
-        batch_clear(b);
-        if (rc < 0)
-            snprintf(err, errlen, "%s: write failed: %s", g->dir, why);
-        return rc;
-    }
-    if (batch_sort(b) < 0) {
+    int rc = 0;
+    if (oom) {
         snprintf(why, sizeof(why), "out of memory");
-    } else if (batch_write_file(b, why, sizeof(why)) == 0) {
-        if (!g->ifo) {
-            g->ifo = rocksdb_ingestexternalfileoptions_create();
-            if (g->ifo) {
-                rocksdb_ingestexternalfileoptions_set_move_files(g->ifo, 1);
-                rocksdb_ingestexternalfileoptions_set_snapshot_consistency(g->ifo, 1);
-                rocksdb_ingestexternalfileoptions_set_allow_global_seqno(g->ifo, 1);
-                rocksdb_ingestexternalfileoptions_set_allow_blocking_flush(g->ifo, 1);
-            }
-        }
-        if (!g->ifo) {
-            snprintf(why, sizeof(why), "out of memory");
-        } else {
-            char *rerr = NULL;
-            const char *files[1] = { b->path };
-            rocksdb_ingest_external_file(g->db, files, 1, g->ifo, &rerr);
-            if (rerr)
-                take_err(rerr, why, sizeof(why));
-            else
-                rc = 0;
-        }
+        rc = -1;
+    } else if (recs && bytes < ingest_min_bytes) {
+        rc = batch_write_wal(g, parts, n, why, sizeof(why));
+    } else if (recs) {
+        rc = commit_files(g, parts, n, why, sizeof(why));
     }
-    /* RocksDB removed the file if it took it; else it is ours to remove. */
-    unlink(b->path);
-    batch_clear(b);
+    for (size_t p = 0; p < n; p++)
+        batch_clear(parts[p]);
     if (rc < 0)
         snprintf(err, errlen, "%s: write failed: %s", g->dir, why);
     return rc;
 }
 
+int
+graph_batch_commit(graph_batch *b, char *err, size_t errlen)
+{
+    return graph_batch_commit_parts(&b, 1, err, errlen);
+}
+
 /* ---- for tests ------------------------------------------------------------- */
+
+const char *
+graph_batch_file(const graph_batch *b)
+{
+    return b->path;
+}
 
 size_t
 graph_debug_set_ingest_min(size_t bytes)

@@ -29,9 +29,17 @@
  * committed batch and nothing of the others.  A batch of at least
  * GRAPH_INGEST_MIN_BYTES is written, sorted by key, as one SST file that
  * RocksDB ingests (cheaper than a memtable insert per record); a smaller
- * one goes through the memtable and the write-ahead log.  Counters
- * accumulate by read-modify-write: graph_get_* the current record, merge
- * (graphrec.h), put; this is safe because the writer is alone.
+ * one goes through the memtable and the write-ahead log.  A large batch
+ * can be built as parts over disjoint key ranges, one per thread, and
+ * committed as one (graph_batch_commit_parts): each part's file is then
+ * written by a thread of its own and one ingestion takes them all.
+ * Counters accumulate by read-modify-write: graph_get_* the current
+ * record, merge (graphrec.h), put; this is safe because the writer is
+ * alone.
+ *
+ * Threads: point reads (graph_get_*) and filling distinct batches of one
+ * graph may run in several threads at once (after graph_thread_setup);
+ * a commit, walks and the rest, one thread at a time.
  *
  * Reading: graph_foreach_* walk records in key order and hand each,
  * decoded, to a callback.  A record that does not decode is counted
@@ -151,6 +159,17 @@ size_t graph_batch_bytes(const graph_batch *b);
  * written).
  */
 int graph_batch_commit(graph_batch *b, char *err, size_t errlen);
+/*
+ * Commit parts[0..n) (n >= 1, batches of one graph) as one batch,
+ * atomically and durably, and empty them all: what graph_batch_commit
+ * does for one.  Every key of a part must be below every key of the
+ * next non-empty part (parts are key ranges, in order; empty parts are
+ * fine), else the commit fails.  A large total is written as one SST
+ * file per non-empty part, the files at once in threads of their own,
+ * and ingested together.  0, or -1 with a reason in err (then nothing of
+ * any part was written).
+ */
+int graph_batch_commit_parts(graph_batch *const *parts, size_t n, char *err, size_t errlen);
 
 /* ---- for tests ------------------------------------------------------------- */
 
@@ -164,6 +183,8 @@ int graph_debug_put_raw(const char *dir, const void *key, size_t klen,
 /* Set the batch size from which commits ingest an SST file (all of them
    from 0); returns the previous one.  Not thread-safe. */
 size_t graph_debug_set_ingest_min(size_t bytes);
+/* The temporary SST file a commit of b writes (lets a test make it fail). */
+const char *graph_batch_file(const graph_batch *b);
 /* The schema key and the encoding of a schema version (value buffer of 16 bytes). */
 extern const char graph_schema_key[];
 size_t graph_schema_encode(uint32_t version, uint64_t created_ns, uint8_t *buf);

@@ -19,9 +19,24 @@
  * anyway); for each
  * delta it reads the stored record (one point read, served mostly by the
  * bloom filter for new keys), merges the delta into it, and puts the
- * result into one batch with the capture record; one synced commit; then
- * the maps are emptied.  Only this process writes the database (graph.h's
+ * result into one batch with the capture record, freeing the delta; one
+ * synced commit.  Only this process writes the database (graph.h's
  * lock), so the read-modify-write cannot race.
+ *
+ * Parallel flush.  With shards (worker threads), a flush is split into as
+ * many parts (write_parts), each a run of the sorted deltas of about
+ * equal length (edges first, then nodes: their keys sort in that order),
+ * of at least AGG_PART_MIN records: the final flush ran alone for a
+ * seventh of a two-thread capture while the workers' cores idled.  Each
+ * part reads, merges, annotates and puts its deltas into a batch of its
+ * own, with its own scratch records and counters; the parts' batches are
+ * key ranges in order (the capture record in part 0, below every node
+ * and edge key), committed as one (graph_batch_commit_parts: one SST file
+ * per part, written at once, one atomic ingestion).  The written-key set
+ * is only read meanwhile: each part lists the hashes it would add, added
+ * after the join (keys are unique within a window, so no part misses a
+ * hash another would add).  Without shards there is one part, on the
+ * flushing thread: the same code, no thread.
  *
  * Skipped reads.  When the database held no node and no edge record at
  * its open (graph_no_records_at_open: a new database, or one with only
@@ -51,9 +66,10 @@
  * deltas (cn, sn), resolved at its first fold, so that later flows of the
  * edge skip two address hashes and lookups (mostly cache misses).  They
  * point into the edge's own maps, where a node delta lives as long as the
- * edges: maps_clear frees both; merge_edge, the one place an edge changes
- * maps (relinked, spilled or freed after shard_take has moved and freed
- * the nodes), resets them, and fold_flow resolves them again when NULL.
+ * edges: a flush's parts (part_run) or maps_clear free both; merge_edge,
+ * the one place an edge changes maps (relinked, spilled or freed after
+ * shard_take has moved and freed the nodes), resets them, and fold_flow
+ * resolves them again when NULL.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -71,6 +87,11 @@
 #define AGG_MIN_SHARD_CAP 16    /* smallest cap of a shard's map */
 #define AGG_SEEN_MAX ((size_t)1 << 22) /* keys the written-key set holds (its table: 64 MB at most) */
 #define AGG_SEEN_MIN_SLOTS ((size_t)1 << 12) /* its first table */
+#define AGG_PART_MIN 4096       /* fewest records a flush part gets (see "Parallel flush") */
+
+/* A flush's parts are key ranges in this order, part 0 first (write_parts). */
+_Static_assert(GRAPHREC_CAPTURE < GRAPHREC_EDGE && GRAPHREC_EDGE < GRAPHREC_NODE,
+               "capture, edge and node keys sort in this order");
 
 /* An identity handed over for a node, until the flush. */
 typedef struct agg_ident {
@@ -168,19 +189,37 @@ struct graphagg_shard {
     unsigned xlat_n;            /* entries of xlat filled */
 };
 
+/*
+ * One thread's share of a flush: a run of the deltas in key order, and
+ * what writing them needs of its own (see "Parallel flush" above).
+ */
+typedef struct agg_part {
+    graphagg *a;                /* the owner (read-only during the flush, but for seen, see below) */
+    graph_batch *batch;         /* this part's records; reused for every flush */
+    graph_node *rec_node;       /* scratch: stored node being updated */
+    graph_edge *rec_edge;       /* scratch: stored edge being updated */
+    const struct key_ref *ev, *nv; /* its edges and its nodes, in key order */
+    size_t n_ev, n_nv;          /* their counts */
+    uint64_t *added;            /* seen hashes of the keys it put new, added after the join */
+    size_t n_added;             /* added[] used */
+    graphagg_stats st;          /* its flush counters, added to the owner's after the join */
+    const char *why;            /* why it failed, or NULL */
+    pthread_t t;                /* its thread (parts 1 on) */
+    int started;                /* t was started */
+    uint8_t enc[GRAPHREC_VAL_MAX];  /* scratch: a stored node, encoded */
+    uint8_t enc2[GRAPHREC_VAL_MAX]; /* scratch: the same after the merge */
+} agg_part;
+
 struct graphagg {
     graph *g;                   /* the database (GRAPH_WRITE) */
     graphagg_cfg cfg;           /* configuration */
     graph_capture cap;          /* this run's capture record */
-    graph_batch *batch;         /* reused for every flush */
+    agg_part *part[AGG_MAX_SHARDS]; /* a flush's parts, made as needed and reused; part[0]'s
+                                   batch also carries the capture record */
     agg_maps m;                 /* the deltas of this window */
     agg_apps apps;              /* application names of m's edge keys */
     agg_edge *spill;            /* edges to write by a second batch (see above) */
-    graph_node *rec_node;       /* scratch: stored node being updated */
-    graph_edge *rec_edge;       /* scratch: stored edge being updated */
     agg_seen seen;              /* keys written by this run, to skip reads of new keys */
-    uint8_t enc[GRAPHREC_VAL_MAX];  /* scratch: a stored node, encoded */
-    uint8_t enc2[GRAPHREC_VAL_MAX]; /* scratch: the same after the merge */
     uint64_t ticks;             /* graphagg_tick calls */
     uint64_t next_flush_ns;     /* monotonic time of the next timed flush */
     int in_flush;               /* inside graphagg_flush: the caps wait (no nested flush) */
@@ -301,36 +340,53 @@ maps_init(agg_maps *m)
     return m->nb && m->eb ? 0 : -1;
 }
 
+/* Free a node delta with its identities. */
+static void
+node_free(agg_node *n)
+{
+    agg_ident *id = n->idents;
+    while (id) {
+        agg_ident *in = id->next;
+        free(id);
+        id = in;
+    }
+    free(n);
+}
+
+/* Free an edge delta with its names. */
+static void
+edge_free(agg_edge *e)
+{
+    free(e->names);
+    free(e);
+}
+
+/* Empty m without freeing its deltas (freed otherwise); the buckets stay. */
+static void
+maps_forget(agg_maps *m)
+{
+    if (m->nb)
+        memset(m->nb, 0, m->nb_n * sizeof(*m->nb));
+    if (m->eb)
+        memset(m->eb, 0, m->eb_n * sizeof(*m->eb));
+    m->n_nodes = m->n_edges = m->n_names = m->n_idents = 0;
+}
+
 /* Free every delta of m; the buckets stay, empty. */
 static void
 maps_clear(agg_maps *m)
 {
-    for (size_t i = 0; m->nb && i < m->nb_n; i++) {
-        agg_node *n = m->nb[i];
-        while (n) {
-            agg_node *next = n->next;
-            agg_ident *id = n->idents;
-            while (id) {
-                agg_ident *in = id->next;
-                free(id);
-                id = in;
-            }
-            free(n);
-            n = next;
+    for (size_t i = 0; m->nb && i < m->nb_n; i++)
+        for (agg_node *n = m->nb[i], *next; n; n = next) {
+            next = n->next;
+            node_free(n);
         }
-        m->nb[i] = NULL;
-    }
-    for (size_t i = 0; m->eb && i < m->eb_n; i++) {
-        agg_edge *e = m->eb[i];
-        while (e) {
-            agg_edge *next = e->next;
-            free(e->names);
-            free(e);
-            e = next;
+    for (size_t i = 0; m->eb && i < m->eb_n; i++)
+        for (agg_edge *e = m->eb[i], *next; e; e = next) {
+            next = e->next;
+            edge_free(e);
         }
-        m->eb[i] = NULL;
-    }
-    m->n_nodes = m->n_edges = m->n_names = m->n_idents = 0;
+    maps_forget(m);
 }
 
 static void
@@ -605,6 +661,36 @@ seen_add(agg_seen *s, uint64_t h)
 
 /* ---- graphagg ------------------------------------------------------------- */
 
+/* NULL is fine. */
+static void
+part_free(agg_part *p)
+{
+    if (!p)
+        return;
+    graph_batch_free(p->batch);
+    free(p->rec_node);
+    free(p->rec_edge);
+    free(p);
+}
+
+/* A flush part writing into a's database; NULL on OOM. */
+static agg_part *
+part_new(graphagg *a)
+{
+    agg_part *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->a = a;
+    p->batch = graph_batch_create(a->g);
+    p->rec_node = malloc(sizeof(graph_node));
+    p->rec_edge = malloc(sizeof(graph_edge));
+    if (!p->batch || !p->rec_node || !p->rec_edge) {
+        part_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 graphagg *
 graphagg_create(graph *g, const graphagg_cfg *cfg, const graph_capture *cap,
                 char *err, size_t errlen)
@@ -629,17 +715,14 @@ graphagg_create(graph *g, const graphagg_cfg *cfg, const graph_capture *cap,
     if (!a->cfg.max_edges)
         a->cfg.max_edges = 524288;
     a->cap = *cap;
-    a->rec_node = malloc(sizeof(graph_node));
-    a->rec_edge = malloc(sizeof(graph_edge));
-    a->batch = graph_batch_create(g);
-    if (maps_init(&a->m) < 0 || !a->rec_node || !a->rec_edge || !a->batch)
+    if (maps_init(&a->m) < 0 || !(a->part[0] = part_new(a)))
         goto oom;
     a->next_flush_ns = mono_ns() + (uint64_t)(a->cfg.flush_interval_s * 1e9);
     a->seen.on = graph_no_records_at_open(g) && graph_record_puts(g) == 0;
     /* The run is on record from its start. */
     a->cap.end_ns = wall_ns();
-    if (graph_batch_put_capture(a->batch, &a->cap) < 0 ||
-        graph_batch_commit(a->batch, err, errlen) < 0) {
+    if (graph_batch_put_capture(a->part[0]->batch, &a->cap) < 0 ||
+        graph_batch_commit(a->part[0]->batch, err, errlen) < 0) {
         if (!err[0])
             snprintf(err, errlen, "cannot encode the capture record");
         graphagg_free(a);
@@ -676,8 +759,7 @@ graphagg_free(graphagg *a)
     while (a->spill) {
         agg_edge *e = a->spill;
         a->spill = e->next;
-        free(e->names);
-        free(e);
+        edge_free(e);
     }
     for (int i = 0; i < a->n_shards; i++) {
         graphagg_shard *s = a->shard[i];
@@ -687,10 +769,9 @@ graphagg_free(graphagg *a)
         pthread_cond_destroy(&s->cv);
         free(s);
     }
-    free(a->rec_node);
-    free(a->rec_edge);
+    for (int i = 0; i < AGG_MAX_SHARDS; i++)
+        part_free(a->part[i]);
     seen_off(&a->seen);
-    graph_batch_free(a->batch);
     pthread_mutex_destroy(&a->err_mu);
     pthread_mutex_destroy(&a->flush_mu);
     pthread_mutex_destroy(&a->bg_mu);
@@ -1232,34 +1313,35 @@ edge_init_light(graph_edge *e, const graph_edge_key *k)
     e->k = *k;
 }
 
-/* Node delta n merged into what the database holds, into the batch; 0 put, 1 skipped, -1 error. */
+/* Node delta n merged into what the database holds, into p's batch; 0 put, 1 skipped, -1 error. */
 static int
-flush_node(graphagg *a, const agg_node *n)
+flush_node(agg_part *p, const agg_node *n)
 {
-    graph_node *rec = a->rec_node;
+    const graphagg *a = p->a;
+    graph_node *rec = p->rec_node;
     uint64_t kh = 0;
     int r;
     if (a->seen.on && !seen_has(&a->seen, (kh = seen_hash_node(&n->addr)))) {
         r = 0;                      /* never written, so not stored */
-        a->st.reads_skipped++;
+        p->st.reads_skipped++;
     } else {
         r = graph_get_node(a->g, &n->addr, rec);
     }
     if (r == 0 && !n->create) {
         for (agg_ident *x = n->idents; x; x = x->next)
-            a->st.idents_dropped++;
+            p->st.idents_dropped++;
         return 1;
     }
     if (r < 0)
-        a->st.corrupt_replaced++;
+        p->st.corrupt_replaced++;
     if (r <= 0) {
         node_init_light(rec, &n->addr);
-        a->st.nodes_new++;
+        p->st.nodes_new++;
     }
     /* Only identities for a stored node: skip the write if nothing changes. */
     size_t before = 0;
     if (r == 1 && !n->create)
-        before = graphrec_node_encode(rec, a->enc, sizeof(a->enc));
+        before = graphrec_node_encode(rec, p->enc, sizeof(p->enc));
     /* The delta, merged as graph_node_merge() merges a record (without
        building one: a graph_node is kilobytes, mostly identity slots). */
     graph_widen(&rec->first_ns, &rec->last_ns, n->first_ns, n->last_ns);
@@ -1274,24 +1356,25 @@ flush_node(graphagg *a, const agg_node *n)
     if (a->cfg.annotate)
         a->cfg.annotate(a->cfg.ctx, rec);
     if (before) {
-        size_t after = graphrec_node_encode(rec, a->enc2, sizeof(a->enc2));
-        if (after == before && memcmp(a->enc, a->enc2, after) == 0) {
-            a->st.nodes_unchanged++;
+        size_t after = graphrec_node_encode(rec, p->enc2, sizeof(p->enc2));
+        if (after == before && memcmp(p->enc, p->enc2, after) == 0) {
+            p->st.nodes_unchanged++;
             return 1;
         }
     }
-    if (graph_batch_put_node(a->batch, rec) < 0)
+    if (graph_batch_put_node(p->batch, rec) < 0)
         return -1;
-    a->st.nodes_written++;
-    if (r != 1)
-        seen_add(&a->seen, kh);
+    p->st.nodes_written++;
+    if (r != 1 && a->seen.on)
+        p->added[p->n_added++] = kh;    /* seen_add after the join: the set is read meanwhile */
     return 0;
 }
 
 static int
-flush_edge(graphagg *a, const agg_edge *e)
+flush_edge(agg_part *p, const agg_edge *e)
 {
-    graph_edge *rec = a->rec_edge;
+    const graphagg *a = p->a;
+    graph_edge *rec = p->rec_edge;
     graph_edge_key k;
     memset(&k, 0, sizeof(k));
     k.client = e->k.c;
@@ -1303,15 +1386,15 @@ flush_edge(graphagg *a, const agg_edge *e)
     int r;
     if (a->seen.on && !seen_has(&a->seen, (kh = seen_hash_edge(&e->k)))) {
         r = 0;                      /* never written, so not stored */
-        a->st.reads_skipped++;
+        p->st.reads_skipped++;
     } else {
         r = graph_get_edge(a->g, &k, rec);
     }
     if (r < 0)
-        a->st.corrupt_replaced++;
+        p->st.corrupt_replaced++;
     if (r <= 0) {
         edge_init_light(rec, &k);
-        a->st.edges_new++;
+        p->st.edges_new++;
     }
     /* The delta, merged as graph_edge_merge() merges a record. */
     rec->flows += e->flows;
@@ -1327,11 +1410,11 @@ flush_edge(graphagg *a, const agg_edge *e)
         graph_days_add(&rec->days, e->day_base + (uint32_t)__builtin_ctzll(bits));
     for (unsigned i = 0; i < e->n_name; i++)
         graph_edge_add_name(rec, e->names[i]);
-    if (graph_batch_put_edge(a->batch, rec) < 0)
+    if (graph_batch_put_edge(p->batch, rec) < 0)
         return -1;
-    a->st.edges_written++;
-    if (r != 1)
-        seen_add(&a->seen, kh);
+    p->st.edges_written++;
+    if (r != 1 && a->seen.on)
+        p->added[p->n_added++] = kh;    /* seen_add after the join: the set is read meanwhile */
     return 0;
 }
 
@@ -1481,7 +1564,108 @@ app_cmp(const void *x, const void *y)
     return strcmp(((const app_ref *)x)->name, ((const app_ref *)y)->name);
 }
 
-/* Write a's maps (in key order) and the capture record in one batch, commit, empty the maps. */
+/*
+ * Part p's edges, then its nodes (key order: capture < edge < node keys),
+ * into its batch; then free them, here rather than after the commit, so
+ * that the parts share that work too (the caller forgets the maps; a
+ * flush that fails is not retried, so nothing needs them then either).
+ */
+static void
+part_run(agg_part *p)
+{
+    for (size_t k = 0; k < p->n_ev && !p->why; k++)
+        if (flush_edge(p, p->ev[k].d) < 0)
+            p->why = "cannot encode an edge record";
+    for (size_t k = 0; k < p->n_nv && !p->why; k++)
+        if (flush_node(p, p->nv[k].d) < 0)
+            p->why = "cannot encode a node record";
+    for (size_t k = 0; k < p->n_ev; k++)
+        edge_free((agg_edge *)p->ev[k].d);
+    for (size_t k = 0; k < p->n_nv; k++)
+        node_free((agg_node *)p->nv[k].d);
+}
+
+static void *
+part_main(void *arg)
+{
+    graph_thread_setup();
+    part_run(arg);
+    return NULL;
+}
+
+/* Parts for a flush of n records: one per worker thread (shard), but none
+   of fewer than AGG_PART_MIN records (a thread costs more than it saves). */
+static int
+parts_for(const graphagg *a, size_t n)
+{
+    size_t k = a->n_shards > 1 ? (size_t)a->n_shards : 1;
+    if (k > n / AGG_PART_MIN)
+        k = n / AGG_PART_MIN;
+    return k ? (int)k : 1;
+}
+
+/*
+ * Write the sorted edges ev[0..ne) and nodes nv[0..nn) as k parts of
+ * about equal counts of the whole sequence (edges first: their keys sort
+ * below the nodes'), part 0 on this thread and each other on one of its
+ * own; then add the parts' counters and written keys to a's.  0, or -1
+ * with a failed.
+ */
+static int
+write_parts(graphagg *a, int k, const key_ref *ev, size_t ne, const key_ref *nv, size_t nn)
+{
+    size_t t = ne + nn;
+    uint64_t *added = NULL;
+    if (a->seen.on && !(added = malloc((t ? t : 1) * sizeof(*added))))
+        seen_off(&a->seen);         /* correctness never depends on it */
+    for (int i = 0; i < k; i++) {
+        agg_part *p = a->part[i];
+        size_t lo = t * (size_t)i / (size_t)k, hi = t * (size_t)(i + 1) / (size_t)k;
+        size_t elo = lo < ne ? lo : ne, ehi = hi < ne ? hi : ne;
+        p->ev = ev + elo;
+        p->n_ev = ehi - elo;
+        p->nv = nv + (lo - elo);
+        p->n_nv = (hi - ehi) - (lo - elo);
+        p->added = added ? added + lo : NULL;
+        p->n_added = 0;
+        memset(&p->st, 0, sizeof(p->st));
+        p->why = NULL;
+    }
+    for (int i = 1; i < k; i++)
+        a->part[i]->started = pthread_create(&a->part[i]->t, NULL, part_main, a->part[i]) == 0;
+    part_run(a->part[0]);
+    for (int i = 1; i < k; i++) {
+        if (a->part[i]->started)
+            pthread_join(a->part[i]->t, NULL);
+        else
+            part_run(a->part[i]);   /* no thread to be had: slower, same result */
+    }
+    /* Every part has ended: the set may change now. */
+    const char *why = NULL;
+    for (int i = 0; i < k; i++) {
+        agg_part *p = a->part[i];
+        if (!why)
+            why = p->why;
+        a->st.reads_skipped += p->st.reads_skipped;
+        a->st.idents_dropped += p->st.idents_dropped;
+        a->st.corrupt_replaced += p->st.corrupt_replaced;
+        a->st.nodes_new += p->st.nodes_new;
+        a->st.nodes_unchanged += p->st.nodes_unchanged;
+        a->st.nodes_written += p->st.nodes_written;
+        a->st.edges_new += p->st.edges_new;
+        a->st.edges_written += p->st.edges_written;
+        for (size_t x = 0; x < p->n_added; x++)
+            seen_add(&a->seen, p->added[x]);
+    }
+    free(added);
+    if (why) {
+        fail(a, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Write a's maps (in key order) and the capture record in one batch (of parts), commit; the maps are then empty. */
 static int
 write_window(graphagg *a)
 {
@@ -1490,7 +1674,11 @@ write_window(graphagg *a)
     key_ref *nv = malloc((nn ? nn : 1) * sizeof(*nv));
     key_ref *ev = malloc((ne ? ne : 1) * sizeof(*ev));
     key_ref *tmp = malloc((nn > ne ? nn : ne ? ne : 1) * sizeof(*tmp));
-    if (!nv || !ev || !tmp) {
+    int k = parts_for(a, nn + ne);
+    for (int p = 0; p < k; p++)
+        if (!a->part[p] && !(a->part[p] = part_new(a)))
+            k = 0;
+    if (!nv || !ev || !tmp || !k) {
         free(nv);
         free(ev);
         free(tmp);
@@ -1499,13 +1687,13 @@ write_window(graphagg *a)
     }
     uint32_t rank[AGG_MAX_APPS];
     app_ref ar[AGG_MAX_APPS];
-    for (unsigned k = 0; k < a->apps.n; k++) {
-        ar[k].name = a->apps.name[k];
-        ar[k].idx = (uint16_t)k;
+    for (unsigned x = 0; x < a->apps.n; x++) {
+        ar[x].name = a->apps.name[x];
+        ar[x].idx = (uint16_t)x;
     }
     qsort(ar, a->apps.n, sizeof(ar[0]), app_cmp);
-    for (unsigned k = 0; k < a->apps.n; k++)
-        rank[ar[k].idx] = k;
+    for (unsigned x = 0; x < a->apps.n; x++)
+        rank[ar[x].idx] = x;
     for (size_t b = 0; b < a->m.nb_n; b++)
         for (agg_node *n = a->m.nb[b]; n; n = n->next)
             node_ref(&nv[i++], n);
@@ -1519,36 +1707,32 @@ write_window(graphagg *a)
     if (a->seen.on && graph_record_puts(a->g) != a->st.nodes_written + a->st.edges_written)
         seen_off(&a->seen);
     seen_reserve(&a->seen, a->seen.n + i + j < AGG_SEEN_MAX ? a->seen.n + i + j : AGG_SEEN_MAX);
-    int rc = 0;
-    for (size_t k = 0; k < i && rc == 0; k++)
-        if (flush_node(a, nv[k].d) < 0) {
-            fail(a, "cannot encode a node record");
-            rc = -1;
-        }
-    for (size_t k = 0; k < j && rc == 0; k++)
-        if (flush_edge(a, ev[k].d) < 0) {
-            fail(a, "cannot encode an edge record");
-            rc = -1;
-        }
+    int rc = write_parts(a, k, ev, j, nv, i);
+    maps_forget(&a->m);             /* the parts freed every delta */
     free(nv);
     free(ev);
     if (rc < 0)
         return -1;
     a->cap.end_ns = wall_ns();
     a->cap.flushes++;
-    if (graph_batch_put_capture(a->batch, &a->cap) < 0) {
+    /* Part 0 holds the lowest keys: the capture record's goes there. */
+    if (graph_batch_put_capture(a->part[0]->batch, &a->cap) < 0) {
         fail(a, "cannot encode the capture record");
         return -1;
     }
-    size_t bytes = graph_batch_bytes(a->batch);
-    if (graph_batch_commit(a->batch, why, sizeof(why)) < 0) {
+    graph_batch *parts[AGG_MAX_SHARDS];
+    size_t bytes = 0;
+    for (int p = 0; p < k; p++) {
+        parts[p] = a->part[p]->batch;
+        bytes += graph_batch_bytes(parts[p]);
+    }
+    if (graph_batch_commit_parts(parts, (size_t)k, why, sizeof(why)) < 0) {
         a->cap.flushes--;
         fail(a, why);
         return -1;
     }
     if (bytes > a->st.batch_bytes_max)
         a->st.batch_bytes_max = bytes;
-    maps_clear(&a->m);
     return 0;
 }
 

@@ -25,7 +25,9 @@
  * flush_interval seconds: it takes each shard's maps in turn (swapping in
  * empty ones under that shard's mutex, a pointer swap), merges them into
  * its own and writes them as above, while the workers go on.  A shard at
- * its cap asks for a flush and waits until its maps were taken.  With
+ * its cap asks for a flush and waits until its maps were taken.  A flush
+ * writes its records in as many threads as there are shards (the
+ * workers' cores, otherwise idle at the final flush).  With
  * shards, call graphagg_packet/graphagg_flow/graphagg_tick not at all, and
  * graphagg_ident only from the preflush callback.
  */
@@ -45,7 +47,11 @@ typedef struct graphagg graphagg;
    identities over with graphagg_ident() and update graphagg_capture(). */
 typedef void (*graphagg_preflush_fn)(void *ctx, graphagg *a);
 /* Called for each node about to be written (stored record + delta merged):
-   set labels, GeoIP data... */
+   set labels, GeoIP data...  With shards, a flush calls it from several
+   threads at once (one per shard, see graphagg.c "Parallel flush"), each
+   with its own node: it may change n, but must only read state shared
+   with the other calls (or guard it); the preflush callback, which runs
+   before, on one thread, may change such state. */
 typedef void (*graphagg_annotate_fn)(void *ctx, graph_node *n);
 
 typedef struct graphagg_cfg {
@@ -160,7 +166,8 @@ void graphagg_shard_flow(graphagg_shard *s, const flow *f, const char *app, int 
 /*
  * Start the background flusher: a thread that flushes every
  * flush_interval_s seconds (never, if 0) and whenever a shard is full.
- * The preflush/annotate/postflush callbacks then run on that thread.
+ * The preflush/postflush callbacks then run on that thread, annotate on
+ * it and on the flush's other parts' threads.
  * graphagg_finish() stops it before the last flush.  0, or -1 (err).
  */
 int graphagg_start(graphagg *a, char *err, size_t errlen);

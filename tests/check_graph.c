@@ -737,7 +737,7 @@ START_TEST(test_store_batch_order)
 
     /* A commit that cannot write its file fails whole and leaves nothing. */
     char tmpf[600];
-    snprintf(tmpf, sizeof(tmpf), "%s/segscope-flush.tmp", db);
+    snprintf(tmpf, sizeof(tmpf), "%s", graph_batch_file(b));
     ck_assert_int_eq(mkdir(tmpf, 0755), 0);
     full_node(&n, "10.0.0.3");
     n.as_client.flows = 43;
@@ -790,6 +790,153 @@ START_TEST(test_store_batch_order)
     ck_assert_uint_eq(st.captures, 1);
     ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
     ck_assert_uint_eq(got.as_client.flows, 42);
+    graph_close(g);
+    rm_tree(tmpdir);
+}
+END_TEST
+
+/* The parts of a parts test: capture record; edges; nodes 10.2.0.x; none; nodes 10.3.x.y (in
+   key order: capture < edge < node keys).  Puts out of order, one key twice. */
+#define PART_NODES 600
+static void
+fill_parts(graph_batch **p, uint64_t flows)
+{
+    static graph_node n;
+    static graph_edge e;
+    static graph_capture c;
+    char addr[32];
+    full_capture(&c);
+    ck_assert_int_eq(graph_batch_put_capture(p[0], &c), 0);
+    for (int i = 0; i < 3; i++) {
+        full_edge(&e);
+        e.k.port = (uint16_t)(443 - i);
+        e.flows = flows;
+        ck_assert_int_eq(graph_batch_put_edge(p[1], &e), 0);
+    }
+    for (int i = PART_NODES - 1; i >= 0; i--) {
+        snprintf(addr, sizeof(addr), i < 200 ? "10.2.0.%d" : "10.3.%d.%d", i < 200 ? i : i / 100, i % 100);
+        full_node(&n, addr);
+        n.as_client.flows = flows;
+        ck_assert_int_eq(graph_batch_put_node(p[i < 200 ? 2 : 4], &n), 0);
+    }
+    full_node(&n, "10.3.5.5");
+    n.as_client.flows = flows + 1;          /* the last put of a key wins */
+    ck_assert_int_eq(graph_batch_put_node(p[4], &n), 0);
+}
+
+/* Sums what a database holds: records, and flows of nodes and edges. */
+static void
+check_parts_db(graph *g, int nodes, int edges, int caps, uint64_t node_flows)
+{
+    char err[512];
+    seen s = { 0 };
+    ck_assert_int_eq(graph_foreach_node(g, count_node, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_foreach_edge(g, count_edge, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(graph_foreach_capture(g, count_cap, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(s.nodes, nodes);
+    ck_assert_int_eq(s.edges, edges);
+    ck_assert_int_eq(s.caps, caps);
+    graph_stats st;
+    ck_assert_int_eq(graph_get_stats(g, &st, err, sizeof(err)), 0);
+    ck_assert_uint_eq(st.corrupt, 0);
+    if (!nodes)
+        return;
+    static graph_node got;
+    char addr[32];
+    uint64_t sum = 0;
+    for (int i = 0; i < PART_NODES; i++) {
+        snprintf(addr, sizeof(addr), i < 200 ? "10.2.0.%d" : "10.3.%d.%d", i < 200 ? i : i / 100, i % 100);
+        graph_addr a = ga(addr);
+        ck_assert_int_eq(graph_get_node(g, &a, &got), 1);
+        sum += got.as_client.flows;
+    }
+    ck_assert_uint_eq(sum, node_flows);
+}
+
+/* A batch committed as parts over disjoint key ranges: as SST files (one
+   per part, ingested together) and through the write-ahead log. */
+START_TEST(test_store_parts)
+{
+    char err[512];
+    int code;
+    mk_tmp();
+    graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_batch *p[5];
+    for (int i = 0; i < 5; i++)
+        ck_assert_ptr_nonnull(p[i] = graph_batch_create(g));
+    ck_assert_str_ne(graph_batch_file(p[0]), graph_batch_file(p[1]));
+    /* Files: 600 nodes of some 250 bytes are well over 1 KB. */
+    size_t ingest_min = graph_debug_set_ingest_min(1024);
+    fill_parts(p, 10);
+    ck_assert_uint_gt(graph_batch_bytes(p[2]) + graph_batch_bytes(p[4]), 1024);
+    ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), 0);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_uint_eq(graph_batch_count(p[i]), 0);
+        ck_assert_int_eq(access(graph_batch_file(p[i]), F_OK), -1);
+    }
+    check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 10 + 1);
+    /* Again over the same keys: the new records replace the old. */
+    fill_parts(p, 20);
+    ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), 0);
+    check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 20 + 1);
+    /* A small total: one write through the log. */
+    graph_debug_set_ingest_min(64u << 20);
+    fill_parts(p, 30);
+    ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), 0);
+    check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 30 + 1);
+    graph_debug_set_ingest_min(ingest_min);
+    for (int i = 0; i < 5; i++)
+        graph_batch_free(p[i]);
+    graph_close(g);
+    /* What a reader sees after the writer closed. */
+    g = graph_open(dbpath("db"), GRAPH_READ, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 30 + 1);
+    graph_close(g);
+    rm_tree(tmpdir);
+}
+END_TEST
+
+/* A commit of parts fails whole: one part's file that cannot be written,
+   or parts out of key order, leave none of the parts in the database. */
+START_TEST(test_store_parts_fail)
+{
+    char err[512];
+    int code;
+    mk_tmp();
+    graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
+    ck_assert_msg(g != NULL, "%s", err);
+    graph_batch *p[5];
+    for (int i = 0; i < 5; i++)
+        ck_assert_ptr_nonnull(p[i] = graph_batch_create(g));
+    size_t ingest_min = graph_debug_set_ingest_min(1024);
+    /* Part 4's file cannot be written (a directory is in its way): the
+       other parts' files are removed, none ingested. */
+    ck_assert_int_eq(mkdir(graph_batch_file(p[4]), 0755), 0);
+    fill_parts(p, 10);
+    ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "write failed") != NULL && strchr(err, '\n') == NULL, "%s", err);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_uint_eq(graph_batch_count(p[i]), 0);
+        if (i != 4)
+            ck_assert_int_eq(access(graph_batch_file(p[i]), F_OK), -1);
+    }
+    check_parts_db(g, 0, 0, 0, 0);
+    ck_assert_int_eq(rmdir(graph_batch_file(p[4])), 0);
+    /* Parts out of key order: the nodes of part 2 above those of part 4. */
+    fill_parts(p, 10);
+    graph_batch *swapped[5] = { p[0], p[1], p[4], p[3], p[2] };
+    ck_assert_int_eq(graph_batch_commit_parts(swapped, 5, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "overlap") != NULL, "%s", err);
+    check_parts_db(g, 0, 0, 0, 0);
+    /* The same parts in order then commit. */
+    fill_parts(p, 10);
+    ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), 0);
+    check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 10 + 1);
+    graph_debug_set_ingest_min(ingest_min);
+    for (int i = 0; i < 5; i++)
+        graph_batch_free(p[i]);
     graph_close(g);
     rm_tree(tmpdir);
 }
@@ -1380,6 +1527,95 @@ START_TEST(test_aggregator_shards)
 }
 END_TEST
 
+/* Flow i of the parts test: PARTS_FLOWS clients (some IPv6), 37 servers,
+   so that a flush holds enough nodes and edges for two parts (8,192). */
+#define PARTS_FLOWS 4200
+static flow
+parts_flow(int i)
+{
+    char c[64], sv[32];
+    snprintf(c, sizeof(c), "10.8.%d.%d", i / 200, i % 200);
+    snprintf(sv, sizeof(sv), "10.9.0.%d", i % 40);
+    uint64_t t = 19900 * DAY_NS + (uint64_t)i;
+    flow f = mkflow(c, (uint16_t)(2000 + i), sv, i % 2 ? 443 : 53, i % 2 ? 6 : 17, t, t + 5,
+                    FLOW_ORIGIN_HANDSHAKE);
+    if (i % 10 == 3) {
+        snprintf(c, sizeof(c), "2001:db8::%x", i);
+        f.key.ip_version = 6;
+        inet_pton(AF_INET6, c, f.key.a);
+        inet_pton(AF_INET6, "2001:db8:ffff::1", f.key.b);
+    }
+    return f;
+}
+
+/* Fold the parts test's flows: with shards, into nshards of them (from this thread). */
+static void
+fold_parts_flows(graphagg *a, graphagg_shard **sh, int nshards)
+{
+    for (int i = 0; i < PARTS_FLOWS; i++) {
+        flow f = parts_flow(i);
+        const char *app = i % 3 ? "TLS" : "DNS";
+        if (nshards)
+            graphagg_shard_flow(sh[i % nshards], &f, app, -1, NULL, 0);
+        else
+            graphagg_flow(a, &f, app, -1, NULL, 0);
+    }
+}
+
+/*
+ * A flush split into parts, one per shard (two), written by two threads:
+ * the database one aggregator without shards writes, into a new database
+ * (reads skipped) and then again into the same one (records read and
+ * merged); the counters alike.
+ */
+START_TEST(test_aggregator_parts)
+{
+    static graph_capture cap;
+    char err[512];
+    int code;
+    mk_tmp();
+    netclass *nc = netclass_create();
+    graphagg_cfg cfg;
+    agg_cfg(&cfg, nc);
+    graphagg_stats st[2];
+    for (int run = 0; run < 2; run++) {
+        for (int pass = 0; pass < 2; pass++) {
+            graph *g = graph_open(dbpath(run ? "two" : "one"), GRAPH_WRITE, &code, err, sizeof(err));
+            ck_assert_msg(g != NULL, "%s", err);
+            graphagg *a = agg_new(g, &cfg, &cap, 20 + (uint64_t)pass);
+            graphagg_shard *sh[2];
+            for (int k = 0; run && k < 2; k++)
+                ck_assert_ptr_nonnull(sh[k] = graphagg_shard_create(a, 2));
+            fold_parts_flows(a, sh, run ? 2 : 0);
+            ck_assert_int_eq(graphagg_finish(a, GRAPH_CAPTURE_COMPLETE), 0);
+            st[run] = *graphagg_get_stats(a);
+            graphagg_free(a);
+            graph_close(g);
+        }
+        ck_assert_uint_eq(st[run].flows, PARTS_FLOWS);
+        ck_assert_uint_eq(st[run].nodes_new, 0);    /* the second pass found them all */
+        ck_assert_uint_eq(st[run].nodes_written, PARTS_FLOWS + 37); /* 36 IPv4 servers, 1 IPv6 */
+        ck_assert_uint_eq(st[run].edges_written, PARTS_FLOWS);
+    }
+    ck_assert_uint_eq(st[0].batch_bytes_max, st[1].batch_bytes_max);
+    ck_assert_uint_ge(st[0].batch_bytes_max, GRAPH_INGEST_MIN_BYTES);   /* SST files */
+    ck_assert_uint_eq(st[0].reads_skipped, st[1].reads_skipped);
+    size_t cap_bytes = 16u << 20;
+    uint8_t *b1 = malloc(cap_bytes), *b2 = malloc(cap_bytes);
+    ck_assert(b1 && b2);
+    dump_ctx d1 = { b1, 0, cap_bytes }, d2 = { b2, 0, cap_bytes };
+    dump_db(dbpath("one"), &d1);
+    dump_db(dbpath("two"), &d2);
+    ck_assert_uint_gt(d1.len, 0);
+    ck_assert_uint_eq(d1.len, d2.len);
+    ck_assert_int_eq(memcmp(b1, b2, d1.len), 0);
+    free(b1);
+    free(b2);
+    netclass_free(nc);
+    rm_tree(tmpdir);
+}
+END_TEST
+
 /* The flows of the skipped-reads test: 3 clients, 2 servers, 6 edges; an ICMP one. */
 static void
 fold_skip_flows(graphagg *a)
@@ -1577,6 +1813,8 @@ suite_graph(void)
     tcase_set_timeout(db, 60);
     tcase_add_test(db, test_store_accumulates);
     tcase_add_test(db, test_store_batch_order);
+    tcase_add_test(db, test_store_parts);
+    tcase_add_test(db, test_store_parts_fail);
     tcase_add_test(db, test_store_refuses);
     tcase_add_test(db, test_store_old_schema);
     tcase_add_test(db, test_store_skips_corrupt);
@@ -1584,6 +1822,7 @@ suite_graph(void)
     tcase_add_test(db, test_aggregator_caps);
     tcase_add_test(db, test_aggregator_many_apps);
     tcase_add_test(db, test_aggregator_shards);
+    tcase_add_test(db, test_aggregator_parts);
     tcase_add_test(db, test_aggregator_skips_reads);
     suite_add_tcase(s, db);
     return s;
