@@ -67,9 +67,9 @@
  * edge skip two address hashes and lookups (mostly cache misses).  They
  * point into the edge's own maps, where a node delta lives as long as the
  * edges: a flush's parts (part_run) or maps_clear free both; merge_edge,
- * the one place an edge changes maps (relinked, spilled or freed after
- * shard_take has moved and freed the nodes), resets them, and fold_flow
- * resolves them again when NULL.
+ * the one place an edge changes maps (relinked, spilled or freed, while
+ * shards_take may be moving and freeing the nodes), resets them without
+ * following them, and fold_flow resolves them again when NULL.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -1251,13 +1251,13 @@ merge_edge(graphagg *a, agg_edge *e)
     free(e);
 }
 
-/* Take shard s's maps and move their deltas into a's (flush_mu held). */
+/* Swap shard s's maps for its spare (flush_mu held): their deltas, in *t,
+   are the caller's to move into a's maps (take_nodes, take_edges). */
 static void
-shard_take(graphagg *a, graphagg_shard *s)
+shard_swap(graphagg *a, graphagg_shard *s, agg_maps *t)
 {
-    agg_maps t;
     pthread_mutex_lock(&s->mu);
-    t = s->m;
+    *t = s->m;
     s->m = s->spare;
     uint64_t flows = s->flows, dropped = s->apps_dropped;
     s->flows = s->apps_dropped = 0;
@@ -1270,24 +1270,80 @@ shard_take(graphagg *a, graphagg_shard *s)
     a->st.flows += flows;
     a->cap.flows += flows;
     a->st.apps_dropped += dropped;
-    for (size_t i = 0; i < t.nb_n; i++) {
-        for (agg_node *n = t.nb[i], *next; n; n = next) {
+}
+
+/* Move the node deltas of t into a's maps (touching a's node map only). */
+static void
+take_nodes(graphagg *a, agg_maps *t)
+{
+    for (size_t i = 0; i < t->nb_n; i++) {
+        for (agg_node *n = t->nb[i], *next; n; n = next) {
             next = n->next;
             merge_node(a, n);
         }
-        t.nb[i] = NULL;
+        t->nb[i] = NULL;
     }
-    for (size_t i = 0; i < t.eb_n; i++) {
-        for (agg_edge *e = t.eb[i], *next; e; e = next) {
+}
+
+/* Move the edge deltas of t, taken from shard s, into a's maps (touching
+   a's edge map and spill list only). */
+static void
+take_edges(graphagg *a, const graphagg_shard *s, agg_maps *t)
+{
+    for (size_t i = 0; i < t->eb_n; i++) {
+        for (agg_edge *e = t->eb[i], *next; e; e = next) {
             next = e->next;
             e->k.app = s->xlat[e->k.app];
             e->hash = hash_bytes(&e->k, sizeof(e->k));
             merge_edge(a, e);
         }
-        t.eb[i] = NULL;
+        t->eb[i] = NULL;
     }
-    t.n_nodes = t.n_edges = t.n_names = t.n_idents = 0;
-    s->spare = t;                   /* empty again: the next take swaps it in */
+}
+
+/* The node deltas of n taken maps, for a thread of their own. */
+typedef struct take_job {
+    graphagg *a;
+    agg_maps *t;
+    int n;
+} take_job;
+
+static void *
+take_nodes_main(void *arg)
+{
+    take_job *j = arg;
+    for (int i = 0; i < j->n; i++)
+        take_nodes(j->a, &j->t[i]);
+    return NULL;
+}
+
+/*
+ * Take every shard's maps and move their deltas into a's (flush_mu held).
+ * Node and edge deltas go to disjoint maps (an edge's node pointers are
+ * reset, never followed, by merge_edge): with several shards, the nodes
+ * move on a thread of their own while this one moves the edges, since the
+ * final flush of a threaded capture runs while the workers' cores idle.
+ */
+static void
+shards_take(graphagg *a)
+{
+    agg_maps t[AGG_MAX_SHARDS];
+    int n = a->n_shards;
+    for (int i = 0; i < n; i++)
+        shard_swap(a, a->shard[i], &t[i]);
+    take_job j = { a, t, n };
+    pthread_t th;
+    int started = n > 1 && pthread_create(&th, NULL, take_nodes_main, &j) == 0;
+    if (!started)
+        take_nodes_main(&j);
+    for (int i = 0; i < n; i++)
+        take_edges(a, a->shard[i], &t[i]);
+    if (started)
+        pthread_join(th, NULL);
+    for (int i = 0; i < n; i++) {
+        t[i].n_nodes = t[i].n_edges = t[i].n_names = t[i].n_idents = 0;
+        a->shard[i]->spare = t[i];  /* empty again: the next take swaps it in */
+    }
 }
 
 /* ---- flushing ------------------------------------------------------------------ */
@@ -1665,15 +1721,35 @@ write_parts(graphagg *a, int k, const key_ref *ev, size_t ne, const key_ref *nv,
     return 0;
 }
 
+/* The node deltas of m listed (v) and sorted (tmp: as many scratch refs), maybe on a thread of their own. */
+typedef struct sort_job {
+    const agg_maps *m;
+    key_ref *v, *tmp;
+    size_t n;                   /* out: refs in v */
+} sort_job;
+
+static void *
+sort_nodes_main(void *arg)
+{
+    sort_job *j = arg;
+    size_t i = 0;
+    for (size_t b = 0; b < j->m->nb_n; b++)
+        for (const agg_node *n = j->m->nb[b]; n; n = n->next)
+            node_ref(&j->v[i++], n);
+    key_sort(j->v, j->tmp, i, node_cmp);
+    j->n = i;
+    return NULL;
+}
+
 /* Write a's maps (in key order) and the capture record in one batch (of parts), commit; the maps are then empty. */
 static int
 write_window(graphagg *a)
 {
     char why[512];
-    size_t nn = a->m.n_nodes, ne = a->m.n_edges, i = 0, j = 0;
+    size_t nn = a->m.n_nodes, ne = a->m.n_edges, j = 0;
     key_ref *nv = malloc((nn ? nn : 1) * sizeof(*nv));
     key_ref *ev = malloc((ne ? ne : 1) * sizeof(*ev));
-    key_ref *tmp = malloc((nn > ne ? nn : ne ? ne : 1) * sizeof(*tmp));
+    key_ref *tmp = malloc((nn + ne ? nn + ne : 1) * sizeof(*tmp));
     int k = parts_for(a, nn + ne);
     for (int p = 0; p < k; p++)
         if (!a->part[p] && !(a->part[p] = part_new(a)))
@@ -1685,6 +1761,13 @@ write_window(graphagg *a)
         fail(a, "out of memory");
         return -1;
     }
+    /* Nodes are listed and sorted on a thread of their own when the flush
+       has parts to spare them (the edges meanwhile here). */
+    sort_job sj = { &a->m, nv, tmp + ne, 0 };
+    pthread_t th;
+    int started = k > 1 && pthread_create(&th, NULL, sort_nodes_main, &sj) == 0;
+    if (!started)
+        sort_nodes_main(&sj);
     uint32_t rank[AGG_MAX_APPS];
     app_ref ar[AGG_MAX_APPS];
     for (unsigned x = 0; x < a->apps.n; x++) {
@@ -1694,14 +1777,13 @@ write_window(graphagg *a)
     qsort(ar, a->apps.n, sizeof(ar[0]), app_cmp);
     for (unsigned x = 0; x < a->apps.n; x++)
         rank[ar[x].idx] = x;
-    for (size_t b = 0; b < a->m.nb_n; b++)
-        for (agg_node *n = a->m.nb[b]; n; n = n->next)
-            node_ref(&nv[i++], n);
     for (size_t b = 0; b < a->m.eb_n; b++)
         for (agg_edge *e = a->m.eb[b]; e; e = e->next)
             edge_ref(&ev[j++], e, rank[e->k.app]);
-    key_sort(nv, tmp, i, node_cmp);
     key_sort(ev, tmp, j, edge_cmp);
+    if (started)
+        pthread_join(th, NULL);
+    size_t i = sj.n;
     free(tmp);
     /* The set stands for the database only if this run put every node and edge record so far. */
     if (a->seen.on && graph_record_puts(a->g) != a->st.nodes_written + a->st.edges_written)
@@ -1754,8 +1836,7 @@ graphagg_flush(graphagg *a)
         return -1;
     pthread_mutex_lock(&a->flush_mu);
     uint64_t t0 = mono_ns();
-    for (int i = 0; i < a->n_shards; i++)
-        shard_take(a, a->shard[i]);
+    shards_take(a);
     if (a->m.n_nodes > a->st.peak_nodes)
         a->st.peak_nodes = a->m.n_nodes;
     if (a->m.n_edges > a->st.peak_edges)
