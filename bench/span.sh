@@ -82,7 +82,8 @@ for input in mixed short bulk; do
     cat "$f" > /dev/null
     pk=$("$out/pcap_floor" "$f" | cut -d' ' -f1)
     run "$input.floor" "$out/pcap_floor" "$f"
-    [ "$NDPI" = 1 ] && run "$input.ndpi" ndpiReader -q -i "$f"
+    # Without NDPI=1 no ndpiReader row: not one left from an earlier run.
+    if [ "$NDPI" = 1 ]; then run "$input.ndpi" ndpiReader -q -i "$f"; else rm -f "$out/span.$input.ndpi"; fi
     run "$input.nodpi" "$S" flows -q --no-dpi $maxflows --stats -r "$f" -o /dev/null
     run "$input.flows" "$S" flows -q $maxflows -r "$f" -o /dev/null
     run "$input.cap1" "$S" capture -q --stats $maxflows -r "$f" --db "$db"
