@@ -1251,6 +1251,17 @@ merge_edge(graphagg *a, agg_edge *e)
     free(e);
 }
 
+/* Run fn(arg) on a thread of its own if want and one can be had (1: join
+   it), else here and now (0): the same result either way, only slower. */
+static int
+beside(int want, pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    if (want && pthread_create(th, NULL, fn, arg) == 0)
+        return 1;
+    fn(arg);
+    return 0;
+}
+
 /* Swap shard s's maps for its spare (flush_mu held): their deltas, in *t,
    are the caller's to move into a's maps (take_nodes, take_edges). */
 static void
@@ -1333,9 +1344,7 @@ shards_take(graphagg *a)
         shard_swap(a, a->shard[i], &t[i]);
     take_job j = { a, t, n };
     pthread_t th;
-    int started = n > 1 && pthread_create(&th, NULL, take_nodes_main, &j) == 0;
-    if (!started)
-        take_nodes_main(&j);
+    int started = beside(n > 1, &th, take_nodes_main, &j);
     for (int i = 0; i < n; i++)
         take_edges(a, a->shard[i], &t[i]);
     if (started)
@@ -1688,14 +1697,11 @@ write_parts(graphagg *a, int k, const key_ref *ev, size_t ne, const key_ref *nv,
         p->why = NULL;
     }
     for (int i = 1; i < k; i++)
-        a->part[i]->started = pthread_create(&a->part[i]->t, NULL, part_main, a->part[i]) == 0;
+        a->part[i]->started = beside(1, &a->part[i]->t, part_main, a->part[i]);
     part_run(a->part[0]);
-    for (int i = 1; i < k; i++) {
+    for (int i = 1; i < k; i++)
         if (a->part[i]->started)
             pthread_join(a->part[i]->t, NULL);
-        else
-            part_run(a->part[i]);   /* no thread to be had: slower, same result */
-    }
     /* Every part has ended: the set may change now. */
     const char *why = NULL;
     for (int i = 0; i < k; i++) {
@@ -1765,9 +1771,7 @@ write_window(graphagg *a)
        has parts to spare them (the edges meanwhile here). */
     sort_job sj = { &a->m, nv, tmp + ne, 0 };
     pthread_t th;
-    int started = k > 1 && pthread_create(&th, NULL, sort_nodes_main, &sj) == 0;
-    if (!started)
-        sort_nodes_main(&sj);
+    int started = beside(k > 1, &th, sort_nodes_main, &sj);
     uint32_t rank[AGG_MAX_APPS];
     app_ref ar[AGG_MAX_APPS];
     for (unsigned x = 0; x < a->apps.n; x++) {

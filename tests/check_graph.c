@@ -853,18 +853,36 @@ check_parts_db(graph *g, int nodes, int edges, int caps, uint64_t node_flows)
     ck_assert_uint_eq(sum, node_flows);
 }
 
-/* A batch committed as parts over disjoint key ranges: as SST files (one
-   per part, ingested together) and through the write-ahead log. */
-START_TEST(test_store_parts)
+/* A new database open for writing, with five batches of it in p. */
+static graph *
+parts_open(graph_batch *p[5])
 {
     char err[512];
     int code;
     mk_tmp();
     graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
-    graph_batch *p[5];
     for (int i = 0; i < 5; i++)
         ck_assert_ptr_nonnull(p[i] = graph_batch_create(g));
+    return g;
+}
+
+static void
+parts_close(graph *g, graph_batch *p[5])
+{
+    for (int i = 0; i < 5; i++)
+        graph_batch_free(p[i]);
+    graph_close(g);
+}
+
+/* A batch committed as parts over disjoint key ranges: as SST files (one
+   per part, ingested together) and through the write-ahead log. */
+START_TEST(test_store_parts)
+{
+    char err[512];
+    int code;
+    graph_batch *p[5];
+    graph *g = parts_open(p);
     ck_assert_str_ne(graph_batch_file(p[0]), graph_batch_file(p[1]));
     /* Files: 600 nodes of some 250 bytes are well over 1 KB. */
     size_t ingest_min = graph_debug_set_ingest_min(1024);
@@ -886,9 +904,7 @@ START_TEST(test_store_parts)
     ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), 0);
     check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 30 + 1);
     graph_debug_set_ingest_min(ingest_min);
-    for (int i = 0; i < 5; i++)
-        graph_batch_free(p[i]);
-    graph_close(g);
+    parts_close(g, p);
     /* What a reader sees after the writer closed. */
     g = graph_open(dbpath("db"), GRAPH_READ, &code, err, sizeof(err));
     ck_assert_msg(g != NULL, "%s", err);
@@ -904,12 +920,8 @@ START_TEST(test_store_parts_fail)
 {
     char err[512];
     int code;
-    mk_tmp();
-    graph *g = graph_open(dbpath("db"), GRAPH_WRITE, &code, err, sizeof(err));
-    ck_assert_msg(g != NULL, "%s", err);
     graph_batch *p[5];
-    for (int i = 0; i < 5; i++)
-        ck_assert_ptr_nonnull(p[i] = graph_batch_create(g));
+    graph *g = parts_open(p);
     size_t ingest_min = graph_debug_set_ingest_min(1024);
     /* Part 4's file cannot be written (a directory is in its way): the
        other parts' files are removed, none ingested. */
@@ -935,9 +947,7 @@ START_TEST(test_store_parts_fail)
     ck_assert_int_eq(graph_batch_commit_parts(p, 5, err, sizeof(err)), 0);
     check_parts_db(g, PART_NODES, 3, 1, PART_NODES * 10 + 1);
     graph_debug_set_ingest_min(ingest_min);
-    for (int i = 0; i < 5; i++)
-        graph_batch_free(p[i]);
-    graph_close(g);
+    parts_close(g, p);
     rm_tree(tmpdir);
 }
 END_TEST
